@@ -1,0 +1,30 @@
+# `make run`: fresh clone to a running suite.  `make test`: fresh clone to a green test run.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test lint pytest clean
+
+run: $(VENV)/.installed-run
+	scripts/start
+
+test: $(VENV)/.installed-test
+	scripts/ensure-chromium
+	$(MAKE) lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+$(VENV)/.installed-run: setup.cfg pyproject.toml scripts/install
+	VENV=$(VENV) scripts/install bench
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml scripts/install
+	VENV=$(VENV) scripts/install test,bench
+	touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,64 @@
+"""`wolfit`: one console script whose subcommands are the suite's services and tools.
+
+Each subcommand lives in the package that owns it and is imported only when it runs, so
+`wolfit activity` never loads the web app's dependencies. Every target is a
+`main(argv: list[str]) -> int | None`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("src.supervisor", "start redis, activity service, one worker and web; Ctrl-C stops all"),
+    "web": ("src.web.__main__", "serve the Wolfit web app (WEB_PORT, default 8080)"),
+    "activity": (
+        "src.activity.__main__",
+        "serve the activity service (ACTIVITY_PORT, default 8081)",
+    ),
+    "worker": (
+        "src.jobs.__main__",
+        "run one arq worker (the same as `arq src.jobs.WorkerSettings`)",
+    ),
+    "migrate": ("src.web.commands.migrate", "create or upgrade the web database schema"),
+    "create-admin": (
+        "src.web.commands.create_admin",
+        "create an admin user: wolfit create-admin NAME",
+    ),
+    "seed": ("src.web.commands.seed", "load the sample users and posts shipped in the repo"),
+    "bench": ("src.bench", "benchmarks: wolfit bench latency | throughput"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: wolfit COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += [
+        "",
+        "`wolfit COMMAND --help` tells more. Settings come from the environment (README).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the subcommand named in `argv` (default: `sys.argv[1:]`) and return its status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"wolfit: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    command: Callable[[list[str]], int | None] = module.main
+    return command(rest) or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Settings of every service, read once from the environment and checked at start.
+
+The names and defaults are those of SPEC section 3. A bad value raises `SettingsError`,
+whose message is one line that names the variable; `load_settings_or_exit` turns it into
+that line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from yarl import URL
+
+__all__ = ["ActivityMode", "Settings", "SettingsError", "load_settings", "load_settings_or_exit"]
+
+ActivityMode = Literal["async", "sync", "off"]
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+_DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class SettingsError(ValueError):
+    """A setting from the environment is unusable; the message names the variable."""
+
+
+def _env(name: str) -> Any:
+    """Bind a field to its SPEC environment variable, and to the field name for tests."""
+    return AliasChoices(name, name.lower())
+
+
+def _check_url(value: str, schemes: tuple[str, ...], *, needs_host: bool) -> str:
+    try:
+        url = URL(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a URL ({exc})") from None
+    if url.scheme not in schemes:
+        raise ValueError(
+            f"{value!r} must start with one of {', '.join(s + '://' for s in schemes)}"
+        )
+    if needs_host and not url.host:
+        raise ValueError(f"{value!r} has no host")
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the suite reads from the environment (SPEC section 3), validated.
+
+    Tests build one directly with field names: `Settings(sleep_time=0.3, var_dir=tmp_path)`.
+    """
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, populate_by_name=True, frozen=True, extra="ignore"
+    )
+
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    activity_db_url: str = Field(
+        "sqlite:///var/activity.sqlite3", validation_alias=_env("ACTIVITY_DB_URL")
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///var/web.sqlite3", validation_alias=_env("DATABASE_URL")
+    )
+    activity_url: str = Field("http://127.0.0.1:8081", validation_alias=_env("ACTIVITY_URL"))
+    activity_token: str | None = Field(None, validation_alias=_env("ACTIVITY_TOKEN"))
+    activity_mode: ActivityMode = Field("async", validation_alias=_env("ACTIVITY_MODE"))
+    sleep_time: Seconds = Field(0.0, validation_alias=_env("SLEEP_TIME"))
+    fail_rate: Annotated[float, Field(ge=0, le=1)] = Field(0.0, validation_alias=_env("FAIL_RATE"))
+    secret_key: str | None = Field(None, validation_alias=_env("SECRET_KEY"))
+    host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
+    web_port: Port = Field(8080, validation_alias=_env("WEB_PORT"))
+    activity_port: Port = Field(8081, validation_alias=_env("ACTIVITY_PORT"))
+    worker_max_jobs: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        100, validation_alias=_env("WORKER_MAX_JOBS")
+    )
+    delivery_max_tries: Annotated[int, Field(ge=1, le=1_000)] = Field(
+        25, validation_alias=_env("DELIVERY_MAX_TRIES")
+    )
+    delivery_backoff_base: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        0.5, validation_alias=_env("DELIVERY_BACKOFF_BASE")
+    )
+    delivery_backoff_cap: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        300.0, validation_alias=_env("DELIVERY_BACKOFF_CAP")
+    )
+    ops_token: str | None = Field(None, validation_alias=_env("OPS_TOKEN"))
+    alert_webhook_url: str | None = Field(None, validation_alias=_env("ALERT_WEBHOOK_URL"))
+    var_dir: Path = Field(Path("var"), validation_alias=_env("WOLFIT_VAR_DIR"))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _check_url(value, ("redis", "rediss", "unix"), needs_host=False)
+
+    @field_validator("activity_url", "alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _check_url(value, ("http", "https"), needs_host=True).rstrip("/")
+
+    @field_validator("activity_db_url")
+    @classmethod
+    def _activity_db_url(cls, value: str) -> str:
+        if value.startswith("sqlite:///"):
+            return value
+        return _check_url(value, ("mongodb", "mongodb+srv"), needs_host=True)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"{value!r} is not a database URL") from None
+        if url.drivername not in _DATABASE_DRIVERS:
+            raise ValueError(f"{value!r} must start with one of {', '.join(_DATABASE_DRIVERS)}://")
+        return value
+
+    @field_validator("activity_token", "secret_key", "ops_token")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError(
+                "must be at least 16 characters; generate one with `openssl rand -hex 32`"
+            )
+        return value
+
+
+_ENV_NAMES = {
+    name: str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+    for name, field in Settings.model_fields.items()
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a `Settings` field (`sleep_time` -> `SLEEP_TIME`)."""
+    return _ENV_NAMES[field]
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = next((env for f, env in _ENV_NAMES.items() if field in (f, env)), field)
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{name}={first.get('input')!r}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (overridden by keyword arguments), or `SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def load_settings_or_exit(**overrides: Any) -> Settings:
+    """Settings, or one line on stderr naming the bad variable and exit status 2."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        exit_with_setting_error(exc)
+
+
+def exit_with_setting_error(exc: SettingsError) -> NoReturn:
+    """Print the one-line explanation the user needs, and stop with status 2."""
+    print(f"wolfit: bad setting {exc}", file=sys.stderr)
+    raise SystemExit(2)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from src.common.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_are_those_of_the_spec() -> None:
+    settings = load_settings()
+    assert settings.redis_url is None
+    assert settings.activity_db_url == "sqlite:///var/activity.sqlite3"
+    assert settings.database_url == "sqlite+aiosqlite:///var/web.sqlite3"
+    assert settings.activity_url == "http://127.0.0.1:8081"
+    assert settings.activity_mode == "async"
+    assert (settings.sleep_time, settings.fail_rate) == (0, 0)
+    assert (settings.web_port, settings.activity_port) == (8080, 8081)
+    assert settings.worker_max_jobs == 100
+    assert settings.delivery_max_tries == 25
+    assert (settings.delivery_backoff_base, settings.delivery_backoff_cap) == (0.5, 300)
+
+
+def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLEEP_TIME", "0.25")
+    monkeypatch.setenv("ACTIVITY_MODE", "sync")
+    monkeypatch.setenv("ACTIVITY_URL", "http://activity:8081/")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@db/wolfit")
+    monkeypatch.setenv("FAIL_RATE", "")  # empty is unset
+    settings = load_settings()
+    assert settings.sleep_time == 0.25
+    assert settings.activity_mode == "sync"
+    assert settings.activity_url == "http://activity:8081"
+    assert settings.database_url.startswith("postgresql+asyncpg://")
+    assert settings.fail_rate == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SLEEP_TIME", "abc"),
+        ("SLEEP_TIME", "-1"),
+        ("SLEEP_TIME", "nan"),
+        ("FAIL_RATE", "1.5"),
+        ("ACTIVITY_MODE", "fast"),
+        ("WEB_PORT", "70000"),
+        ("WORKER_MAX_JOBS", "0"),
+        ("ACTIVITY_URL", "ftp://x"),
+        ("ACTIVITY_URL", "http://"),
+        ("REDIS_URL", "localhost:6379"),
+        ("DATABASE_URL", "mysql://root@db/x"),
+        ("DATABASE_URL", "not a url"),
+        ("ACTIVITY_DB_URL", "postgres://x/y"),
+        ("ACTIVITY_TOKEN", "short"),
+        ("DELIVERY_BACKOFF_BASE", "0"),
+    ],
+)
+def test_a_bad_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{name}=")
+    assert "\n" not in message
+
+
+def test_keyword_overrides_use_field_names(tmp_path: object) -> None:
+    assert load_settings(sleep_time=0.3).sleep_time == 0.3
+    with pytest.raises(SettingsError, match=r"^FAIL_RATE="):
+        load_settings(fail_rate=2)
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.sleep_time = 1  # type: ignore[misc]
+
+
+def test_load_settings_or_exit_prints_one_line_and_exits_2() -> None:
+    code = "from src.common.settings import load_settings_or_exit; load_settings_or_exit()"
+    env = {"SLEEP_TIME": "abc", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "SLEEP_TIME" in lines[0]
+    assert "Traceback" not in done.stderr
