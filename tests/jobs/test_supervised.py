@@ -60,5 +60,3 @@ async def test_a_worker_knocked_over_by_redis_comes_back(
         assert worker.alive()
         assert second.pid == first.pid == worker.pid  # the same process, a fresh worker
         assert worker.stop() == 0
-
-
