@@ -59,8 +59,8 @@ class QueryInvalid(ValueError):
         self.fields = fields
 
 
-def _single_values(params: Any, allowed: Iterable[str]) -> dict[str, str]:
-    """Each known parameter's one non-empty value; unknown or repeated ones are errors."""
+def _single_values(params: Any, allowed: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each known parameter's one non-empty value, and errors for unknown or repeated ones."""
     allowed = tuple(allowed)
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
@@ -74,9 +74,7 @@ def _single_values(params: Any, allowed: Iterable[str]) -> dict[str, str]:
             errors[key] = "must be valid UTF-8 text"
         elif given[0] != "":
             values[key] = given[0]
-    if errors:
-        raise QueryInvalid(errors)
-    return values
+    return values, errors
 
 
 def _is_text(value: str) -> bool:
@@ -125,8 +123,7 @@ def decode_cursor(cursor: str) -> Position:
 
 def parse_activity_query(params: Mapping[str, str]) -> ActivityQuery:
     """The typed search of `GET /api/activities`, or `QueryInvalid` naming every bad parameter."""
-    values = _single_values(params, ACTIVITY_PARAMETERS)
-    errors: dict[str, str] = {}
+    values, errors = _single_values(params, ACTIVITY_PARAMETERS)
     typed: dict[str, Any] = {}
 
     def check(name: str, convert: Any) -> None:
@@ -158,7 +155,9 @@ def parse_activity_query(params: Mapping[str, str]) -> ActivityQuery:
 
 def parse_stats_minutes(params: Mapping[str, str]) -> int:
     """The window of `GET /api/stats` in minutes (`?minutes=`, default 60, at most a day)."""
-    values = _single_values(params, ("minutes",))
+    values, errors = _single_values(params, ("minutes",))
+    if errors:
+        raise QueryInvalid(errors)
     if "minutes" not in values:
         return DEFAULT_MINUTES
     text = values["minutes"]

@@ -68,6 +68,12 @@ def _event(document: dict[str, Any]) -> StoredEvent:
     return event
 
 
+def _database_in(url: str) -> str:
+    """The database a MongoDB URL names (`mongodb://host/NAME?options`), or ""."""
+    _, _, path = url.partition("://")[2].partition("/")
+    return path.partition("?")[0]
+
+
 def _client_options(url: str) -> dict[str, Any]:
     given = url.lower()
     return {key: value for key, value in DEFAULT_CLIENT_OPTIONS.items() if key.lower() not in given}
@@ -77,7 +83,8 @@ class MongoStore(ActivityStore):
     """Events in the `events` collection of one MongoDB database.
 
     Give it `url` (the client is made in `open()`), or a ready `client` such as
-    mongomock-motor's in tests.
+    mongomock-motor's in tests. The database is `database`, else the one the URL names,
+    else `wolfit_activity`.
     """
 
     kind = "mongodb"
@@ -94,7 +101,7 @@ class MongoStore(ActivityStore):
         self.url = url
         self._client = client
         self._owns_client = client is None
-        self._database = database
+        self.database = database or (url and _database_in(url)) or DEFAULT_DATABASE
         self._indexes_ready = False
         self._index_lock = asyncio.Lock()
 
@@ -116,12 +123,7 @@ class MongoStore(ActivityStore):
     def _collection(self) -> Any:
         if self._client is None:
             raise StoreUnavailable("the MongoDB store is closed")
-        database = (
-            self._client[self._database]
-            if self._database
-            else self._client.get_default_database(DEFAULT_DATABASE)
-        )
-        return database[COLLECTION]
+        return self._client[self.database][COLLECTION]
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
