@@ -195,7 +195,7 @@ class SqliteStore(ActivityStore):
     # -- writes: one writer task, one transaction per batch ----------------------------
 
     async def _insert_or_get(self, event: StoredEvent) -> tuple[StoredEvent, bool]:
-        if self._closing or self._writer_task is None:
+        if self._closing or self._writer_task is None or self._writer_task.done():
             raise StoreUnavailable("the SQLite store is closed")
         future: asyncio.Future[tuple[StoredEvent, bool]] = (
             asyncio.get_running_loop().create_future()
