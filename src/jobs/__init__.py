@@ -21,18 +21,15 @@ from .errors import DeadLetterNotFound, EventDeadLettered, JobsError, QueueUnava
 from .health import HealthCheck, activity_health
 from .heartbeat import WorkerInfo, live_workers, recent_workers
 from .inspection import (
-    AbortOutcome,
     JobPage,
-    JobStory,
     JobSummary,
     QueueStats,
-    abort_job,
-    job_story,
     jobs_in_progress,
     list_jobs,
     queue_stats,
     recent_results,
 )
+from .job_detail import AbortOutcome, JobStory, abort_job, job_story
 from .producer import DELIVERY_FUNCTION, create_pool, enqueue_event
 from .serializer import JobFailed, job_deserializer, job_serializer
 from .stats import MinuteCounts, minute_series

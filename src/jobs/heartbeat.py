@@ -121,8 +121,12 @@ class Heartbeat:
             pipe.zadd(WORKERS_INDEX, {self.worker_id: now})
             pipe.hset(WORKERS_LAST_SEEN, self.worker_id, state)
             pipe.zrangebyscore(WORKERS_INDEX, "-inf", now - TRAIL_SECONDS)
-            self.stats.flush_into(pipe)
-            results = await pipe.execute()
+            undo = self.stats.flush_into(pipe)
+            try:
+                results = await pipe.execute()
+            except BaseException:
+                undo()
+                raise
         expired = results[3]
         if expired:
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -156,7 +160,7 @@ class Heartbeat:
             async with asyncio.timeout(STOP_TIMEOUT):
                 state = self._state(stopped_at=_now_iso())
                 async with self.redis.pipeline(transaction=True) as pipe:
-                    self.stats.flush_into(pipe)
+                    self.stats.flush_into(pipe)  # last words: nothing to put back after
                     pipe.delete(worker_alive(self.worker_id))
                     pipe.zadd(WORKERS_INDEX, {self.worker_id: time.time()})
                     pipe.hset(WORKERS_LAST_SEEN, self.worker_id, state)

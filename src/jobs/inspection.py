@@ -10,15 +10,12 @@ heartbeats and the capped lists the worker writes.
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from arq.connections import ArqRedis
 from arq.constants import (
-    abort_jobs_ss,
     in_progress_key_prefix,
     job_key_prefix,
     result_key_prefix,
@@ -26,29 +23,24 @@ from arq.constants import (
 )
 from arq.jobs import (
     DeserializationError,
-    Job,
     JobDef,
     JobResult,
-    JobStatus,
     deserialize_job,
     deserialize_result,
 )
-from arq.utils import ms_to_datetime
+from arq.utils import ms_to_datetime, timestamp_ms
 
 from .dead_letters import DeadLetterStore
 from .heartbeat import live_workers
 from .keys import QUEUE_NAME, RECENT_FAILURES, RECENT_JOBS
 from .serializer import JobFailed, job_deserializer
-from .story import read_story
 
 __all__ = [
-    "AbortOutcome",
     "JobPage",
-    "JobStory",
     "JobSummary",
     "QueueStats",
-    "abort_job",
-    "job_story",
+    "error_of",
+    "iso",
     "jobs_in_progress",
     "list_jobs",
     "queue_stats",
@@ -58,11 +50,12 @@ __all__ = [
 MAX_PAGE = 200
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """A time as ISO 8601 text with milliseconds (None stays None)."""
     return None if value is None else value.isoformat(timespec="milliseconds")
 
 
-def _error(result: Any) -> dict[str, str] | None:
+def error_of(result: Any) -> dict[str, str] | None:
     """A failed job's exception as `{"type", "message", "traceback"}`."""
     if isinstance(result, JobFailed):
         return {
@@ -129,32 +122,6 @@ class JobPage:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class JobStory:
-    """Everything known about one job: arguments, tries, times, result or error, and the
-    delivery story (each failed try, its delay and error) and dead letter if any."""
-
-    job_id: str
-    status: str  # queued, deferred, in_progress, complete, failed, not_found
-    function: str | None = None
-    args: list[Any] = field(default_factory=list)
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    tries: int = 0
-    enqueue_time: str | None = None
-    next_run: str | None = None
-    start_time: str | None = None
-    finish_time: str | None = None
-    success: bool | None = None
-    result: Any = None
-    error: dict[str, str] | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    dead_letter: dict[str, Any] | None = None
-    abort_requested: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
 def _check_page(offset: int, limit: int) -> None:
     if offset < 0:
         raise ValueError("offset must be 0 or more")
@@ -164,7 +131,7 @@ def _check_page(offset: int, limit: int) -> None:
 
 async def queue_stats(pool: ArqRedis) -> QueueStats:
     """Depth, ready, deferred, running, the oldest wait, dead letters and live workers."""
-    now_ms = time.time() * 1000
+    now_ms = timestamp_ms()  # arq rounds its scores the same way
     async with pool.pipeline(transaction=False) as pipe:
         pipe.zcard(QUEUE_NAME)
         pipe.zcount(QUEUE_NAME, "-inf", now_ms)
@@ -194,7 +161,7 @@ async def _summaries(pool: ArqRedis, scored: list[tuple[bytes, float]]) -> list[
             pipe.exists(in_progress_key_prefix + job_id)
             pipe.get(retry_key_prefix + job_id)
         values = await pipe.execute()
-    now_ms = time.time() * 1000
+    now_ms = timestamp_ms()  # arq rounds its scores the same way
     summaries = []
     for index, (raw_id, score) in enumerate(scored):
         raw_job, running, tries = values[3 * index : 3 * index + 3]
@@ -211,8 +178,8 @@ async def _summaries(pool: ArqRedis, scored: list[tuple[bytes, float]]) -> list[
                 function=job.function,
                 args=list(job.args),
                 status=status,
-                enqueue_time=_iso(job.enqueue_time),
-                next_run=_iso(ms_to_datetime(int(score))),
+                enqueue_time=iso(job.enqueue_time),
+                next_run=iso(ms_to_datetime(int(score))),
                 tries=int(tries or 0),
             )
         )
@@ -228,7 +195,7 @@ async def list_jobs(
 ) -> JobPage:
     """Queued (due, in the order they run) or deferred (by next run) jobs, one page."""
     _check_page(offset, limit)
-    now_ms = time.time() * 1000
+    now_ms = timestamp_ms()  # arq rounds its scores the same way
     low, high = ("-inf", now_ms) if status == "queued" else (f"({now_ms}", "+inf")
     async with pool.pipeline(transaction=False) as pipe:
         pipe.zrangebyscore(QUEUE_NAME, low, high, start=offset, num=limit, withscores=True)
@@ -257,10 +224,10 @@ def _result_summary(job_id: str, result: JobResult) -> JobSummary:
         function=result.function,
         args=list(result.args),
         status="complete" if result.success else "failed",
-        enqueue_time=_iso(result.enqueue_time),
+        enqueue_time=iso(result.enqueue_time),
         tries=result.job_try,
-        finish_time=_iso(result.finish_time),
-        error=None if result.success else _error(result.result),
+        finish_time=iso(result.finish_time),
+        error=None if result.success else error_of(result.result),
     )
 
 
@@ -286,72 +253,3 @@ async def recent_results(
             continue
         items.append(_result_summary(job_id, result))
     return JobPage(items, int(total), offset, limit)
-
-
-async def job_story(pool: ArqRedis, job_id: str) -> JobStory:
-    """One job's full story; `status` is `not_found` when arq and the store know nothing."""
-    job = Job(job_id, pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
-    status = await job.status()
-    info = await job.info()
-    async with pool.pipeline(transaction=False) as pipe:
-        pipe.get(retry_key_prefix + job_id)
-        pipe.zscore(abort_jobs_ss, job_id)
-        tries, abort = await pipe.execute()
-    history = await read_story(pool, job_id)
-    dead_letter = await DeadLetterStore(pool).get(job_id)
-    story: dict[str, Any] = {
-        "job_id": job_id,
-        "status": status.value,
-        "tries": int(tries or 0),
-        "history": history,
-        "dead_letter": None if dead_letter is None else dead_letter.to_dict(),
-        "abort_requested": abort is not None,
-    }
-    if info is not None:
-        story.update(
-            function=info.function,
-            args=list(info.args),
-            kwargs=dict(info.kwargs),
-            enqueue_time=_iso(info.enqueue_time),
-            next_run=None if info.score is None else _iso(ms_to_datetime(info.score)),
-        )
-    if isinstance(info, JobResult):
-        story.update(
-            status="complete" if info.success else "failed",
-            tries=info.job_try,
-            start_time=_iso(info.start_time),
-            finish_time=_iso(info.finish_time),
-            success=info.success,
-            result=info.result if info.success else None,
-            error=None if info.success else _error(info.result),
-        )
-    elif status is JobStatus.not_found and dead_letter is not None:
-        story.update(status="failed", tries=dead_letter.tries, args=[dead_letter.event])
-    return JobStory(**story)
-
-
-class AbortOutcome(StrEnum):
-    """What `abort_job` achieved."""
-
-    aborted = "aborted"  # a worker confirmed: the job will not run (or was cancelled)
-    requested = "requested"  # asked; no worker confirmed in time (none running?)
-    finished = "finished"  # too late: the job had already finished
-    not_found = "not_found"
-
-
-async def abort_job(pool: ArqRedis, job_id: str, *, wait: float = 2.0) -> AbortOutcome:
-    """Abort a queued, deferred or running job (arq's `Job.abort`), waiting `wait` seconds
-    for a worker to confirm. A running delivery is cancelled; the event is not delivered."""
-    job = Job(job_id, pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
-    status = await job.status()
-    if status is JobStatus.not_found:
-        return AbortOutcome.not_found
-    if status is JobStatus.complete:
-        return AbortOutcome.finished
-    try:
-        aborted = await job.abort(timeout=wait, poll_delay=0.1)
-    except TimeoutError:
-        return AbortOutcome.requested
-    except JobFailed:  # it failed (or was parked as a dead letter) before the abort landed
-        return AbortOutcome.finished
-    return AbortOutcome.aborted if aborted else AbortOutcome.finished

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,20 +75,30 @@ class WorkerStats:
             "running_jobs": sorted(self.running),
         }
 
-    def flush_into(self, pipe: Pipeline) -> None:
-        """Queue the pending per-minute counts and finished ids on `pipe`, and forget them."""
-        for minute, counts in self._minutes.items():
+    def flush_into(self, pipe: Pipeline) -> Callable[[], None]:
+        """Queue the pending per-minute counts and finished ids on `pipe`, and forget them;
+        the answer puts them back, for when the pipeline fails (Redis away)."""
+        minutes, finished, failed_ids = self._minutes, self._finished, self._failed_ids
+        for minute, counts in minutes.items():
             key = minute_counters(minute)
             for name, value in counts.items():
                 pipe.hincrby(key, name, value)
             pipe.expire(key, MINUTE_TTL)
-        for key, ids in ((RECENT_JOBS, self._finished), (RECENT_FAILURES, self._failed_ids)):
+        for key, ids in ((RECENT_JOBS, finished), (RECENT_FAILURES, failed_ids)):
             if ids:
                 pipe.lpush(key, *ids[-RECENT_MAX:])
                 pipe.ltrim(key, 0, RECENT_MAX - 1)
-        self._minutes.clear()
+        self._minutes = defaultdict(Counter)
         self._finished = []
         self._failed_ids = []
+
+        def undo() -> None:
+            for minute, counts in minutes.items():
+                self._minutes[minute].update(counts)
+            self._finished = finished + self._finished
+            self._failed_ids = failed_ids + self._failed_ids
+
+        return undo
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,3 +41,18 @@ async def test_a_second_flush_adds_only_what_is_new(pool: ArqRedis) -> None:
 async def test_the_window_is_checked(pool: ArqRedis) -> None:
     with pytest.raises(ValueError, match="minutes"):
         await minute_series(pool, minutes=0)
+
+
+async def test_counts_of_a_failed_flush_are_written_with_the_next(pool: ArqRedis) -> None:
+    stats = WorkerStats()
+    stats.delivered("a", latency=0.1)
+    async with pool.pipeline(transaction=False) as pipe:
+        undo = stats.flush_into(pipe)
+        await pipe.reset()  # the commands are dropped, as if Redis had gone away
+    undo()
+    stats.delivered("b", latency=0.1)
+    async with pool.pipeline(transaction=False) as pipe:
+        stats.flush_into(pipe)
+        await pipe.execute()
+    assert (await minute_series(pool, minutes=1))[0].done == 2
+    assert await pool.lrange("wolfit:jobs:recent", 0, -1) == [b"b", b"a"]
