@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"wolfit web: {exc}", file=sys.stderr)
         return 2
+    if settings.activity_mode != "off" and not settings.redis_url:
+        print(
+            f"wolfit web: REDIS_URL is not set: ACTIVITY_MODE={settings.activity_mode} "
+            "delivers events through the queue (set REDIS_URL, or run the suite with `wolfit up`)",
+            file=sys.stderr,
+        )
+        return 2
     configure_logging("web")
     # aiohttp-session keeps its state under string request keys; aiohttp warns once a process.
     warnings.filterwarnings("ignore", category=NotAppKeyWarning, module="aiohttp_session")

@@ -17,7 +17,7 @@ from src.common.secrets import activity_token, secret_key
 
 from .database import Database, create_engine
 from .events.purger import OutboxPurger
-from .events.queue import EventQueue, QueueUnavailable
+from .events.queue import EventQueue
 from .events.recorder import EventRecorder
 from .events.relay import OutboxRelay
 from .keys import (
@@ -76,14 +76,10 @@ async def activity_client_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def event_queue_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The arq pool; the app starts even when Redis is down (the relay connects later)."""
+    """The arq pool; it connects lazily, so the app starts even when Redis is down."""
     queue = EventQueue(app[SETTINGS])
+    await queue.open()
     app[EVENT_QUEUE] = queue
-    if app[SETTINGS].activity_mode == "async":
-        try:
-            await queue.connect()
-        except QueueUnavailable as exc:
-            log.warning("job queue unavailable at start (%s); events wait in the outbox", exc)
     try:
         yield
     finally:

@@ -27,10 +27,19 @@ def test_without_a_token_it_says_how_to_get_one(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_without_redis_only_off_mode_starts(
+    environment: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ACTIVITY_TOKEN", "t" * 32)
+    assert main([]) == 2
+    assert "wolfit web: REDIS_URL is not set: ACTIVITY_MODE=async" in capsys.readouterr().err
+
+
 def test_an_unmigrated_database_says_to_migrate(
     environment: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("ACTIVITY_TOKEN", "t" * 32)
+    monkeypatch.setenv("ACTIVITY_MODE", "off")
     assert main([]) == 2
     err = capsys.readouterr().err
     assert "wolfit web: the web database has no schema: run `wolfit migrate` first" in err

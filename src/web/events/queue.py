@@ -1,9 +1,9 @@
-"""The arq queue as the web app uses it: opened once, never on a request's path.
+"""The arq queue as the web app uses it, through the public producer API of `src.jobs`.
 
-A request that finds the queue closed (Redis was down when the app started) gets
-`QueueUnavailable` at once instead of waiting for a connection; its event stays in the outbox
-and the relay, which calls `connect()` with backoff, hands it over when Redis is back. Once
-open, the arq pool reconnects on its own after a Redis restart.
+The pool connects lazily and fails fast (about 2 s) when Redis is down, so a request never
+hangs on the queue: `enqueue` raises `QueueUnavailable`, the event stays in the outbox, and
+the relay hands it over when Redis is back. Without `REDIS_URL` (allowed only with
+`ACTIVITY_MODE=off`) every enqueue is `QueueUnavailable`.
 """
 
 from __future__ import annotations
@@ -20,39 +20,37 @@ __all__ = ["EventQueue", "QueueUnavailable"]
 
 log = logging.getLogger(__name__)
 
+PING_TIMEOUT = 1.0
+
 
 class EventQueue:
-    """Enqueues `post_activity(event)` jobs through `src.jobs`, with `_job_id = event.id`."""
+    """Enqueues `post_activity(event)` jobs with `_job_id = event.id` (never twice)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._pool: Any = None
-        self._lock = asyncio.Lock()
 
-    @property
-    def connected(self) -> bool:
-        """Whether the pool is open (Redis may still be down: enqueue then raises)."""
-        return self._pool is not None
-
-    async def connect(self) -> None:
-        """Open the pool if it is not open; `QueueUnavailable` when Redis does not answer."""
-        async with self._lock:
-            if self._pool is not None:
-                return
-            try:
-                self._pool = await create_pool(self.settings)
-            except QueueUnavailable:
-                raise
-            except (OSError, TimeoutError) as exc:
-                raise QueueUnavailable(f"cannot reach Redis: {exc}") from exc
-            log.info("connected to the job queue")
+    async def open(self) -> None:
+        """Make the pool (no connection yet); nothing to do without `REDIS_URL`."""
+        if self.settings.redis_url and self._pool is None:
+            self._pool = await create_pool(self.settings)
 
     async def enqueue(self, event: ActivityEvent | dict[str, Any]) -> bool:
         """Queue one delivery; False when this event id is queued already (no duplicate)."""
         if self._pool is None:
-            raise QueueUnavailable("the job queue is not connected yet")
-        payload = event.to_json_dict() if isinstance(event, ActivityEvent) else event
-        return bool(await enqueue_event(self._pool, payload))
+            raise QueueUnavailable("REDIS_URL is not set: events stay in the outbox")
+        return bool(await enqueue_event(self._pool, event))
+
+    async def reachable(self) -> bool:
+        """Whether Redis answers a ping within a second (for /healthz)."""
+        if self._pool is None:
+            return False
+        try:
+            async with asyncio.timeout(PING_TIMEOUT):
+                await self._pool.ping()
+        except Exception:
+            return False
+        return True
 
     async def close(self) -> None:
         """Close the pool's connections."""

@@ -54,7 +54,6 @@ class OutboxRelay:
             )
         if not entries:
             return 0
-        await self.queue.connect()
         handed_over: list[str] = []
         failure: tuple[str, str] | None = None
         for entry in entries:

@@ -18,14 +18,14 @@ async def healthz(request: web.Request) -> web.Response:
     """200 `{"status": "ok", ...}` when the database answers, else 503.
 
     Redis being down does not make the web app unhealthy: events wait in the outbox
-    (`outbox` counts them).
+    (`outbox` counts them) and `queue` says `unreachable`.
     """
     database = request.app[DATABASE]
     body: dict[str, object] = {
         "status": "ok",
         "database": database.dialect,
         "activity_mode": request.app[SETTINGS].activity_mode,
-        "queue_connected": request.app[EVENT_QUEUE].connected,
+        "queue": "ok" if await request.app[EVENT_QUEUE].reachable() else "unreachable",
     }
     try:
         async with database.read() as session:

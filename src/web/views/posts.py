@@ -46,6 +46,9 @@ async def category(request: web.Request) -> web.Response:
     """`/c/{category}`: the newest posts of one category."""
     name = request.match_info["category"]
     if not valid_category(name):
+        if valid_category(name.lower()):  # /c/Python is /c/python
+            location = request.app.router["category"].url_for(category=name.lower())
+            raise web.HTTPMovedPermanently(location=location.with_query(request.query))
         raise NotFound(f"There is no category {name[:40]!r}.")
     return await _listing(request, category=name, title=f"c/{name}")
 

