@@ -15,6 +15,7 @@ the two otherwise, which is exactly the split the worker's retry policy needs.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -176,9 +177,17 @@ class ActivityClient:
         return dict(body)
 
     async def get_activity(self, event_id: str) -> dict[str, Any] | None:
-        """One stored event, or None when the service has no event with this id."""
+        """One stored event, or None when the service has no event with this id.
+
+        Event ids are UUIDs: any other text (`../stats`) names no event, and is answered
+        None without a request, so it can never reach another route.
+        """
         try:
-            _, body = await self._request("GET", f"/api/activities/{event_id}")
+            canonical = str(uuid.UUID(event_id))
+        except ValueError:
+            return None
+        try:
+            _, body = await self._request("GET", f"/api/activities/{canonical}")
         except ActivityRejected as exc:
             if exc.status == 404:
                 return None
