@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from src.common.metrics import METRICS_KEY, HttpMetrics
 from src.common.middleware import request_id_middleware
 from src.common.settings import Settings
 
 from .events.relay import RelayPolicy
+from .instruments import WEB_METRICS, WebMetrics
 from .keys import RELAY_POLICY, SETTINGS
 from .pages import error_pages_middleware
 from .resources import CLEANUP_CONTEXTS, sessions_middleware
@@ -26,9 +28,11 @@ def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -
 
     `relay_policy` tunes the outbox relay (tests make it quick); the default suits production.
     """
+    metrics = HttpMetrics()
     app = web.Application(
         middlewares=[
             request_id_middleware,
+            metrics.middleware,
             security_headers_middleware,
             sessions_middleware,
             error_pages_middleware,
@@ -38,6 +42,8 @@ def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -
     )
     app[SETTINGS] = settings
     app[RELAY_POLICY] = relay_policy or RelayPolicy()
+    app[METRICS_KEY] = metrics
+    app[WEB_METRICS] = WebMetrics(metrics.registry)
     setup_templates(app)
     setup_routes(app)
     app.cleanup_ctx.extend(CLEANUP_CONTEXTS)

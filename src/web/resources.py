@@ -20,6 +20,7 @@ from .events.purger import OutboxPurger
 from .events.queue import EventQueue
 from .events.recorder import EventRecorder
 from .events.relay import OutboxRelay
+from .instruments import WEB_METRICS
 from .keys import (
     ACTIVITY_CLIENT,
     DATABASE,
@@ -105,13 +106,14 @@ async def event_recorder_ctx(app: web.Application) -> AsyncIterator[None]:
         app[EVENT_QUEUE],
         app[ACTIVITY_CLIENT],
         app[OUTBOX_PURGER],
+        app[WEB_METRICS],
     )
     yield
 
 
 async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
     """The relay task, re-enqueueing outbox leftovers until the app stops."""
-    relay = OutboxRelay(app[DATABASE], app[EVENT_QUEUE], app[RELAY_POLICY])
+    relay = OutboxRelay(app[DATABASE], app[EVENT_QUEUE], app[RELAY_POLICY], app[WEB_METRICS])
     app[OUTBOX_RELAY] = relay
     relay.start()
     try:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .instruments import metrics_handler
 from .views import auth, health, posts, users
 
 __all__ = ["STATIC_DIR", "setup_routes"]
@@ -39,4 +40,5 @@ def setup_routes(app: web.Application) -> None:
     router.add_post("/logout", auth.logout, name="logout")
 
     router.add_get("/healthz", health.healthz, name="healthz")
+    router.add_get("/metrics", metrics_handler, name="metrics")
     router.add_static("/static", STATIC_DIR, name="static", append_version=True)

@@ -28,6 +28,7 @@ from src.common.settings import ActivityMode
 
 from ..data import outbox
 from ..database import Database
+from ..instruments import WebMetrics
 from .purger import OutboxPurger
 from .queue import EventQueue, QueueUnavailable
 
@@ -46,12 +47,14 @@ class EventRecorder:
         queue: EventQueue,
         client: ActivityClient,
         purger: OutboxPurger,
+        metrics: WebMetrics,
     ) -> None:
         self.mode = mode
         self.database = database
         self.queue = queue
         self.client = client
         self.purger = purger
+        self.metrics = metrics
 
     @property
     def enabled(self) -> bool:
@@ -94,10 +97,12 @@ class EventRecorder:
             log.exception("event %s stays in the outbox after an unexpected error", event.id)
             await self._mark_failed(event, f"{exc.__class__.__name__}: {exc}")
             return
+        self.metrics.count(event.type, "posted" if self.mode == "sync" else "enqueued")
         self.purger.discard(str(event.id))
 
     async def _mark_failed(self, event: ActivityEvent, error: str) -> None:
         # Tells the relay the row is not in flight, so it is retried without waiting.
+        self.metrics.count(event.type, "kept")
         try:
             async with self.database.write() as session:
                 await outbox.record_failure(session, str(event.id), error)

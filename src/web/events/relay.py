@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from ..data import outbox
 from ..database import Database
+from ..instruments import WebMetrics
 from ..models import utcnow
 from .queue import EventQueue, QueueUnavailable
 
@@ -38,10 +39,13 @@ class RelayPolicy:
 class OutboxRelay:
     """Hands outbox leftovers to the queue, then deletes them."""
 
-    def __init__(self, database: Database, queue: EventQueue, policy: RelayPolicy) -> None:
+    def __init__(
+        self, database: Database, queue: EventQueue, policy: RelayPolicy, metrics: WebMetrics
+    ) -> None:
         self.database = database
         self.queue = queue
         self.policy = policy
+        self.metrics = metrics
         self._task: asyncio.Task[None] | None = None
         self.relayed = 0
 
@@ -68,6 +72,7 @@ class OutboxRelay:
                 await self._record_failure(entry.id, f"{exc.__class__.__name__}: {exc}")
                 continue
             handed_over.append(entry.id)
+            self.metrics.count(str(entry.event.get("type", "unknown")), "relayed")
         async with self.database.write() as session:
             await outbox.delete_entries(session, handed_over)
             if failure is not None:
