@@ -32,12 +32,24 @@ class ServiceFailed(RuntimeError):
     """A service did not become healthy; the message names its log file."""
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a live process used so far (Linux `/proc`; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class _Child:
     def __init__(self, name: str, process: asyncio.subprocess.Process, log: IO[bytes], path: Path):
         self.name = name
         self.process = process
         self.log = log
         self.log_path = path
+
+    def cpu(self) -> float | None:
+        return cpu_seconds(self.process.pid)
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -136,6 +148,15 @@ class LocalSuite:
         url = f"http://127.0.0.1:{port}"
         await self._wait_healthy(self._web, f"{url}/healthz")
         return url
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds each running child used so far, by service (web, activity, worker)."""
+        used: dict[str, float] = {}
+        for child in self._children:
+            seconds = child.cpu()
+            if seconds is not None:
+                used[child.name.split("-")[0]] = seconds
+        return used
 
     async def stop_web(self) -> None:
         if self._web is not None:

@@ -42,6 +42,7 @@ class ModeResult:
     mean_ms: float
     votes_per_second: float
     events_stored: int | None
+    cpu_ms_per_vote: dict[str, float]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -138,6 +139,7 @@ async def measure_mode(suite: LocalSuite, mode: str, *, clients: int, votes: int
         async def run(index: int, voter: Voter) -> list[float]:
             return [await voter.vote(posts[(index + n) % len(posts)]) for n in range(votes)]
 
+        cpu_before = suite.cpu()
         started = time.perf_counter()
         timings = await asyncio.gather(*(run(i, voter) for i, voter in enumerate(voters)))
         elapsed = time.perf_counter() - started
@@ -147,6 +149,13 @@ async def measure_mode(suite: LocalSuite, mode: str, *, clients: int, votes: int
     stored = None
     if mode != "off":
         stored = await _count_events(suite, [v.name for v in voters], len(samples) + clients)
+    # CPU per vote of each service, including the deliveries that followed the votes.
+    cpu_after = suite.cpu()
+    cpu_ms = {
+        name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / len(samples), 2)
+        for name in cpu_after
+        if name in cpu_before
+    }
     await suite.stop_web()
     return ModeResult(
         mode=mode,
@@ -157,19 +166,21 @@ async def measure_mode(suite: LocalSuite, mode: str, *, clients: int, votes: int
         mean_ms=statistics.fmean(samples) * 1000,
         votes_per_second=len(samples) / elapsed,
         events_stored=stored,
+        cpu_ms_per_vote=cpu_ms,
     )
 
 
 def _table(results: list[ModeResult], expected_events: int) -> str:
     lines = [
         f"{'mode':<6} {'votes':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'mean ms':>9} "
-        f"{'votes/s':>8}  events stored",
+        f"{'votes/s':>8} {'stored':>9}  CPU ms per vote",
     ]
     for r in results:
         stored = "-" if r.events_stored is None else f"{r.events_stored}/{expected_events}"
+        cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(r.cpu_ms_per_vote.items()))
         lines.append(
             f"{r.mode:<6} {r.votes:>6} {r.p50_ms:>9.1f} {r.p95_ms:>9.1f} {r.p99_ms:>9.1f} "
-            f"{r.mean_ms:>9.1f} {r.votes_per_second:>8.1f}  {stored}"
+            f"{r.mean_ms:>9.1f} {r.votes_per_second:>8.1f} {stored:>9}  {cpu}"
         )
     by_mode = {r.mode: r for r in results}
     if "off" in by_mode and "async" in by_mode:

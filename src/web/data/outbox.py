@@ -10,23 +10,26 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.common.events import ActivityEvent
 
-from ..models import OutboxEntry
+from ..models import OutboxEntry, utcnow
 
 __all__ = ["add", "count", "delete_entries", "leftovers", "record_failure"]
 
 _MAX_ERROR = 2000
 
 
-def add(session: AsyncSession, event: ActivityEvent) -> OutboxEntry:
-    """Stage `event` in the caller's transaction."""
-    entry = OutboxEntry(id=str(event.id), event=event.to_json_dict(), attempts=0)
-    session.add(entry)
-    return entry
+async def add(session: AsyncSession, event: ActivityEvent) -> None:
+    """Write `event` in the caller's transaction (a plain INSERT: this is on every action's
+    path, and the ORM's unit of work would only add time)."""
+    await session.execute(
+        insert(OutboxEntry).values(
+            id=str(event.id), event=event.to_json_dict(), created=utcnow(), attempts=0
+        )
+    )
 
 
 async def delete_entries(session: AsyncSession, ids: Collection[str]) -> int:

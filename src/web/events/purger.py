@@ -20,6 +20,7 @@ __all__ = ["OutboxPurger"]
 log = logging.getLogger(__name__)
 
 BATCH = 500
+LINGER = 0.1  # seconds to collect more ids before a delete: fewer write transactions
 RETRY_DELAY = 1.0
 
 
@@ -67,7 +68,9 @@ class OutboxPurger:
 
     async def _run(self) -> None:
         while True:
-            batch = self._take_batch([await self._ids.get()])
+            first = await self._ids.get()
+            await asyncio.sleep(LINGER)
+            batch = self._take_batch([first])
             try:
                 await self._delete(batch)
             except Exception:

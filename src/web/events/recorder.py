@@ -5,7 +5,7 @@ In a view::
     async with database.write() as session:
         post = await create_post(session, ...)
         event = builders.post_created(user, post, request_id=...)
-        recorder.stage(session, event)      # the outbox row, in the action's transaction
+        await recorder.stage(session, event)  # the outbox row, in the action's transaction
     await recorder.deliver(event)           # after the commit; never raises
 
 `async`: enqueue the event (`post_activity`, `_job_id` = event id) and drop the outbox row.
@@ -61,10 +61,10 @@ class EventRecorder:
         """False in `off` mode: no event is written or sent."""
         return self.mode != "off"
 
-    def stage(self, session: AsyncSession, event: ActivityEvent) -> None:
+    async def stage(self, session: AsyncSession, event: ActivityEvent) -> None:
         """Write `event` to the outbox in the caller's (the action's) transaction."""
         if self.enabled:
-            outbox.add(session, event)
+            await outbox.add(session, event)
 
     async def record(self, event: ActivityEvent) -> None:
         """Stage `event` in a transaction of its own, then deliver it.
@@ -75,7 +75,7 @@ class EventRecorder:
         if not self.enabled:
             return
         async with self.database.write() as session:
-            self.stage(session, event)
+            await self.stage(session, event)
         await self.deliver(event)
 
     async def deliver(self, event: ActivityEvent) -> None:

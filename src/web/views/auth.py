@@ -67,7 +67,7 @@ async def register(request: web.Request) -> web.StreamResponse:
                 session, username=fields.username, email=fields.email, password_hash=password_hash
             )
             event = builders.user_registered(user, request_id=request_id(request))
-            recorder.stage(session, event)
+            await recorder.stage(session, event)
     except (UsernameTaken, EmailTaken) as exc:
         field = "username" if isinstance(exc, UsernameTaken) else "email"
         values = {"username": fields.username, "email": fields.email}
@@ -122,7 +122,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         if new_hash is not None:
             stored = await session.merge(user, load=True)
             stored.password_hash = new_hash
-        recorder.stage(session, event)
+        await recorder.stage(session, event)
     await recorder.deliver(event)
     await log_in(request, user.id, remember=fields.remember_me)
     raise redirect(next_path)

@@ -107,7 +107,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
             session, author_id=user.id, title=form.title, body=form.body, category=form.category
         )
         event = builders.post_created(user, post, request_id=request_id(request))
-        recorder.stage(session, event)
+        await recorder.stage(session, event)
     await recorder.deliver(event)
     raise redirect(request.app.router["post"].url_for(id=str(post.id)))
 
@@ -129,7 +129,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
         event = builders.post_voted(
             user, outcome, direction=direction, request_id=request_id(request)
         )
-        recorder.stage(session, event)
+        await recorder.stage(session, event)
     await recorder.deliver(event)
     raise redirect(safe_next_from(form.get("next"), post_url))
 
@@ -151,6 +151,6 @@ async def comment(request: web.Request) -> web.StreamResponse:
             session, post_id=post_id, author_id=user.id, body=form.body
         )
         event = builders.comment_created(user, new, request_id=request_id(request))
-        recorder.stage(session, event)
+        await recorder.stage(session, event)
     await recorder.deliver(event)
     raise redirect(post_url.with_fragment(f"comment-{new.id}"))

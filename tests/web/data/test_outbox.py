@@ -18,7 +18,7 @@ async def test_rows_keep_the_event_and_go_when_deleted(database: Database) -> No
     events = [_event(n) for n in range(3)]
     async with database.write() as session:
         for event in events:
-            outbox.add(session, event)
+            await outbox.add(session, event)
     async with database.read() as session:
         assert await outbox.count(session) == 3
         stored = await session.get(OutboxEntry, str(events[0].id))
@@ -37,7 +37,7 @@ async def test_a_rolled_back_action_leaves_no_row(database: Database) -> None:
 
     try:
         async with database.write() as session:
-            outbox.add(session, _event(1))
+            await outbox.add(session, _event(1))
             raise Boom
     except Boom:
         pass
@@ -49,7 +49,7 @@ async def test_leftovers_are_failed_rows_and_old_untried_ones(database: Database
     fresh, failed, old = _event(1), _event(2), _event(3)
     async with database.write() as session:
         for event in (fresh, failed, old):
-            outbox.add(session, event)
+            await outbox.add(session, event)
         await session.flush()
         (await session.get(OutboxEntry, str(old.id))).created = utcnow() - timedelta(minutes=5)  # type: ignore[union-attr]
     async with database.write() as session:
