@@ -208,6 +208,7 @@ async def test_a_crash_between_commit_and_enqueue_is_delivered_by_the_relay(
     await site.register("alice")
     post_id = await site.submit()
     await suite.wait_for_events("alice", 2)
+    await outbox_empty(site)
 
     async def crashed(self: EventRecorder, event: object) -> None:
         """The process "dies" right after the commit: nothing is enqueued or marked."""
