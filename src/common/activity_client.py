@@ -170,8 +170,12 @@ class ActivityClient:
         )
         return Delivery(created=status == 201, event=body)
 
-    async def list_activities(self, **filters: str | int) -> dict[str, Any]:
-        """One page of stored events, newest first: `{"items": [...], "next_cursor": ...}`."""
+    async def list_activities(self, **filters: str | int | None) -> dict[str, Any]:
+        """One page of stored events, newest first: `{"items": [...], "next_cursor": ...}`.
+
+        Filters are those of the API (`user_id`, `username`, `type`, `since`, `until`, `q`,
+        `limit`, `cursor`); None means not given, so `cursor=page["next_cursor"]` just works.
+        """
         params = {key: str(value) for key, value in filters.items() if value is not None}
         _, body = await self._request("GET", "/api/activities", params=params)
         return dict(body)

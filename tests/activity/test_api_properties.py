@@ -24,8 +24,10 @@ from src.activity import create_app
 from src.common.settings import Settings
 from tests.support.activity import AUTH, event_body, make_store
 
+# Derandomized: the same examples on every run, as the team's tests must be deterministic.
 PROPERTY_SETTINGS = settings(
     max_examples=60,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -115,11 +117,11 @@ query_strings = st.lists(st.tuples(parameter_names, parameter_values), max_size=
 
 
 class RunningService:
-    """The activity service on SQLite, served on a loop this test owns."""
+    """The activity service on a store of `kind`, served on a loop this test owns."""
 
-    def __init__(self, settings: Settings, tmp_path: Path) -> None:
+    def __init__(self, settings: Settings, tmp_path: Path, kind: str) -> None:
         self.runner = asyncio.Runner()
-        self.store = make_store("sqlite", tmp_path)
+        self.store = make_store(kind, tmp_path)
         app = create_app(settings, store=self.store)
 
         async def start() -> TestClient:
@@ -140,9 +142,11 @@ class RunningService:
         self.runner.close()
 
 
-@pytest.fixture
-def service(settings: Settings, tmp_path: Path) -> Iterator[RunningService]:
-    running = RunningService(settings, tmp_path)
+@pytest.fixture(params=["sqlite", "mongomock"])
+def service(
+    settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[RunningService]:
+    running = RunningService(settings, tmp_path, request.param)
     yield running
     running.close()
 
@@ -180,15 +184,16 @@ def test_an_accepted_event_reads_back_as_it_was_answered(
     async def post_and_read() -> tuple[int, Any, Any]:
         response = await service.client.post("/api/activities", json=body, headers=AUTH)
         answer = await response.json()
-        if response.status != 201:
+        if response.status not in (200, 201):
             return response.status, answer, None
         fetched = await service.client.get(response.headers["Location"], headers=AUTH)
         return response.status, answer, await fetched.json()
 
     status, answer, fetched = service.run(post_and_read())
     event(f"status {status}")
-    assert status in (201, 400), answer
-    if status == 201:
+    # Drawn ids repeat across examples, so an event may already be stored (200, 409).
+    assert status in (200, 201, 400, 409), answer
+    if status in (200, 201):
         assert fetched == answer
 
 

@@ -16,8 +16,8 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,45 +27,11 @@ import aiosqlite
 from src.common.events import format_timestamp
 
 from .base import ActivityQuery, ActivityStore, MinuteCount, StoredEvent, StoreUnavailable
+from .sqlite_schema import INSERT, MAX_BATCH, MIN_INDEXED_QUERY, SCHEMA, SCHEMA_VERSION
 
 __all__ = ["SqliteStore"]
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    user_id INTEGER,
-    username TEXT,
-    timestamp TEXT NOT NULL,
-    details TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_time ON events (timestamp, id);
-CREATE INDEX IF NOT EXISTS events_by_user_id ON events (user_id, timestamp, id);
-CREATE INDEX IF NOT EXISTS events_by_username ON events (username, timestamp, id);
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type, timestamp, id);
--- Trigram tokens make `q` a substring search, case-insensitive, that an index answers.
-CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
-    details, content='events', content_rowid='seq', tokenize='trigram'
-);
-CREATE TRIGGER IF NOT EXISTS events_fts_insert AFTER INSERT ON events BEGIN
-    INSERT INTO events_fts (rowid, details) VALUES (new.seq, new.details);
-END;
-CREATE TRIGGER IF NOT EXISTS events_fts_delete AFTER DELETE ON events BEGIN
-    INSERT INTO events_fts (events_fts, rowid, details) VALUES ('delete', old.seq, old.details);
-END;
-"""
-INSERT = (
-    "INSERT INTO events (id, type, user_id, username, timestamp, details, body)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-# Trigram search needs at least three characters; shorter `q` scans `details` instead.
-MIN_INDEXED_QUERY = 3
-MAX_BATCH = 256
 
 _Pending = tuple[StoredEvent, "asyncio.Future[tuple[StoredEvent, bool]]"]
 
@@ -171,8 +137,8 @@ class SqliteStore(ActivityStore):
         except (sqlite3.Error, ValueError) as exc:
             log.debug("closing a broken SQLite connection: %s", exc)
 
-    @contextmanager
-    def _translated(self, *, writer: bool) -> Iterator[None]:
+    @asynccontextmanager
+    async def _translated(self, *, writer: bool) -> AsyncIterator[None]:
         """SQLite errors as `StoreUnavailable`; a connection that failed otherwise than on
         a lock is forgotten, so that the next call opens a fresh one."""
         try:
@@ -189,7 +155,7 @@ class SqliteStore(ActivityStore):
                 else:
                     self._reader = None
                 if broken is not None:
-                    asyncio.get_running_loop().create_task(self._close_quietly(broken))
+                    await self._close_quietly(broken)
             raise StoreUnavailable(f"SQLite database {self.path}: {exc}") from exc
 
     # -- writes: one writer task, one transaction per batch ----------------------------
@@ -217,10 +183,9 @@ class SqliteStore(ActivityStore):
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         try:
-            async with self._write_lock:
-                with self._translated(writer=True):
-                    conn = await self._connection(writer=True)
-                    results = await self._insert_batch(conn, [event for event, _ in batch])
+            async with self._write_lock, self._translated(writer=True):
+                conn = await self._connection(writer=True)
+                results = await self._insert_batch(conn, [event for event, _ in batch])
         except Exception as exc:  # every waiter hears why; the loop must live on
             if not isinstance(exc, StoreUnavailable):
                 log.exception("writing %d events to SQLite failed", len(batch))
@@ -267,17 +232,16 @@ class SqliteStore(ActivityStore):
         return results
 
     async def ping(self) -> None:
-        async with self._write_lock:
-            with self._translated(writer=True):
-                conn = await self._connection(writer=True)
-                await conn.execute("BEGIN IMMEDIATE")
-                await conn.execute("ROLLBACK")
+        async with self._write_lock, self._translated(writer=True):
+            conn = await self._connection(writer=True)
+            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute("ROLLBACK")
         await self._read("SELECT 1 FROM events LIMIT 1", ())
 
     # -- reads --------------------------------------------------------------------------
 
     async def _read(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[Any]:
-        with self._translated(writer=False):
+        async with self._translated(writer=False):
             conn = await self._connection(writer=False)
             return list(await conn.execute_fetchall(sql, params))
 
