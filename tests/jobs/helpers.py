@@ -1,0 +1,96 @@
+"""Helpers of the jobs tests: waiting on conditions with deadlines, worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from src.common.settings import Settings, env_name
+
+T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+WOLFIT_WORKER = [str(BIN / "wolfit"), "worker"]
+ARQ_WORKER = [str(BIN / "arq"), "src.jobs.WorkerSettings"]
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[T]],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+) -> T:
+    """Poll `condition` until it returns something truthy; fail with `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a child process these settings (and nothing of ours)."""
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    for field, value in settings.model_dump().items():
+        if value is not None:
+            env[env_name(field)] = str(value)
+    env.update(extra)
+    return env
+
+
+class WorkerProcess:
+    """A worker command running in the background, its output in a log file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.log_path = log
+        self._log = log.open("ab")
+        self.process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        if self.alive():
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+        self._log.close()
+
+
+@contextmanager
+def worker_process(command: list[str], env: dict[str, str], log: Path) -> Iterator[WorkerProcess]:
+    """Run a worker for the block; killed at the end if still running."""
+    worker = WorkerProcess(command, env, log)
+    try:
+        yield worker
+    finally:
+        if worker.alive():
+            worker.kill()
