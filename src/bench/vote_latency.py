@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import re
 import statistics
 import sys
@@ -48,7 +49,7 @@ class ModeResult:
 def percentile(samples: list[float], fraction: float) -> float:
     """The `fraction` quantile of `samples` (nearest rank, so p99 is a real sample)."""
     ordered = sorted(samples)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 

@@ -36,14 +36,18 @@ pytestmark = [
 
 @pytest.fixture
 async def server(
-    web_settings: Settings, aiohttp_server: Callable[..., Awaitable[TestServer]]
+    web_settings: Settings,
+    redis_url: str,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
 ) -> TestServer:
     database = Database(create_engine(web_settings.database_url))
     try:
         await seed(database)  # a front page with some life in it
     finally:
         await database.dispose()
-    return await aiohttp_server(create_app(web_settings))
+    # The default mode, as users run it; events wait in the test's Redis (no worker here).
+    settings = web_settings.model_copy(update={"activity_mode": "async", "redis_url": redis_url})
+    return await aiohttp_server(create_app(settings))
 
 
 @pytest.fixture
