@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import warnings
 
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     configure_logging("web")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check's chatter
     # aiohttp-session keeps its state under string request keys; aiohttp warns once a process.
     warnings.filterwarnings("ignore", category=NotAppKeyWarning, module="aiohttp_session")
 

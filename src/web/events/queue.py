@@ -41,16 +41,17 @@ class EventQueue:
             raise QueueUnavailable("REDIS_URL is not set: events stay in the outbox")
         return bool(await enqueue_event(self._pool, event))
 
-    async def reachable(self) -> bool:
-        """Whether Redis answers a ping within a second (for /healthz)."""
+    async def state(self) -> str:
+        """`ok` when Redis answers a ping within a second, else `unreachable`; `not
+        configured` without `REDIS_URL` (for /healthz)."""
         if self._pool is None:
-            return False
+            return "not configured"
         try:
             async with asyncio.timeout(PING_TIMEOUT):
                 await self._pool.ping()
         except Exception:
-            return False
-        return True
+            return "unreachable"
+        return "ok"
 
     async def close(self) -> None:
         """Close the pool's connections."""

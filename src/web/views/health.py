@@ -25,7 +25,7 @@ async def healthz(request: web.Request) -> web.Response:
         "status": "ok",
         "database": database.dialect,
         "activity_mode": request.app[SETTINGS].activity_mode,
-        "queue": "ok" if await request.app[EVENT_QUEUE].reachable() else "unreachable",
+        "queue": await request.app[EVENT_QUEUE].state(),
     }
     try:
         async with database.read() as session:
