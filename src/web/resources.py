@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp_session import session_middleware
 
 from src.common.activity_client import ActivityClient
@@ -38,15 +38,14 @@ __all__ = ["CLEANUP_CONTEXTS", "sessions_middleware"]
 
 log = logging.getLogger(__name__)
 
-SESSION_MIDDLEWARE = web.AppKey("session_middleware", object)
+SESSION_MIDDLEWARE: web.AppKey[Middleware] = web.AppKey("session_middleware")
 ACTIVITY_TIMEOUT = 10.0
 
 
 @web.middleware
 async def sessions_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """aiohttp-session's middleware, built at startup once the secret key is read."""
-    middleware = request.app[SESSION_MIDDLEWARE]
-    return await middleware(request, handler)  # type: ignore[operator]
+    return await request.app[SESSION_MIDDLEWARE](request, handler)
 
 
 async def session_key_ctx(app: web.Application) -> AsyncIterator[None]:

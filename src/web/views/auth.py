@@ -41,6 +41,20 @@ async def _page(
     return await render(request, template, context, status=status)
 
 
+async def _again(
+    request: web.Request,
+    template: str,
+    next_path: str,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status: int = 400,
+) -> web.Response:
+    """The form once more, with what was wrong and what the user typed (never passwords)."""
+    return await _page(
+        request, template, next_path=next_path, errors=errors, values=values, status=status
+    )
+
+
 async def register_form(request: web.Request) -> web.StreamResponse:
     """`GET /register`."""
     if await current_user(request) is not None:
@@ -55,10 +69,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     try:
         fields = parse_register(form)
     except FormInvalid as exc:
-        return await _page(
-            request, "register.html", next_path=next_path, errors=exc.errors, values=exc.values,
-            status=400,
-        )  # fmt: skip
+        return await _again(request, "register.html", next_path, exc.errors, exc.values)
     password_hash = await hash_password(fields.password)
     recorder = request.app[EVENT_RECORDER]
     try:
@@ -71,10 +82,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     except (UsernameTaken, EmailTaken) as exc:
         field = "username" if isinstance(exc, UsernameTaken) else "email"
         values = {"username": fields.username, "email": fields.email}
-        return await _page(
-            request, "register.html", next_path=next_path, errors={field: str(exc)},
-            values=values, status=400,
-        )  # fmt: skip
+        return await _again(request, "register.html", next_path, {field: str(exc)}, values)
     await recorder.deliver(event)
     await log_in(request, user.id, remember=False)
     raise redirect(next_path)
@@ -94,10 +102,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         fields = parse_login(form)
     except FormInvalid as exc:
-        return await _page(
-            request, "login.html", next_path=next_path, errors=exc.errors, values=exc.values,
-            status=400,
-        )  # fmt: skip
+        return await _again(request, "login.html", next_path, exc.errors, exc.values)
     database, recorder = request.app[DATABASE], request.app[EVENT_RECORDER]
     async with database.read() as session:
         user = await find_user(session, fields.username)
@@ -108,10 +113,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
         await recorder.record(failed)
         values = {"username": fields.username, "remember_me": "on" if fields.remember_me else ""}
-        return await _page(
-            request, "login.html", next_path=next_path, errors={"form": WRONG_LOGIN},
-            values=values, status=401,
-        )  # fmt: skip
+        return await _again(request, "login.html", next_path, {"form": WRONG_LOGIN}, values, 401)
     new_hash = None
     if PasswordPolicy.hasher.check_needs_rehash(user.password_hash):
         new_hash = await hash_password(fields.password)
