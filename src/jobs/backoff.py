@@ -3,6 +3,13 @@
 "Full jitter" (AWS Architecture Blog, *Exponential Backoff And Jitter*) draws the wait
 uniformly from `[0, min(cap, base * 2**(try - 1))]`: after an outage, the waiting events
 spread out instead of hitting the recovering service together.
+
+A `Retry-After` from the service is honoured as a floor: the wait is what the service asks
+*plus* the jitter draw, never more than the cap. Taking it as the whole wait would defeat both
+halves of the policy: a service that answers every try "503, Retry-After: 1" (as a store
+outage does) would see all queued events come back in the same second, and would burn
+`DELIVERY_MAX_TRIES` tries in as many seconds, parking events an outage of a few minutes
+should only have delayed.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ class RetryDelay:
 
     seconds: float
     ceiling: float
-    source: str  # "backoff" or "retry-after"
+    source: str  # "backoff", or "retry-after" when the service's floor was added
 
 
 def backoff_ceiling(job_try: int, *, base: float, cap: float) -> float:
@@ -38,13 +45,13 @@ def retry_delay(
     retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> RetryDelay:
-    """The wait before the next try: the service's `Retry-After` if it sent one, else jitter.
+    """The wait before the next try: a full-jitter draw, on top of `Retry-After` if given.
 
-    `Retry-After` is honoured up to `cap`: the cap is the operator's longest acceptable wait,
-    and a job deferred too far could outlive its key in Redis.
+    Never more than `cap`: the cap is the operator's longest acceptable wait (and a job
+    deferred too far could outlive its key in Redis).
     """
     ceiling = backoff_ceiling(job_try, base=base, cap=cap)
-    if retry_after is not None:
-        return RetryDelay(min(max(retry_after, 0.0), cap), ceiling, "retry-after")
     draw = (rng or random).uniform(0.0, ceiling)
+    if retry_after is not None:
+        return RetryDelay(min(cap, max(retry_after, 0.0) + draw), ceiling, "retry-after")
     return RetryDelay(draw, ceiling, "backoff")

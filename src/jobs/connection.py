@@ -102,4 +102,8 @@ def make_patient(redis: Redis) -> None:
     Capped exponential backoff (50 ms doubling to 1 s), no limit: through a Redis restart the
     worker pauses instead of ending `Worker.main()` with a `ConnectionError`.
     """
-    redis.set_retry(Retry(ExponentialBackoff(cap=1.0, base=0.05), -1, tuple(_RETRYABLE)))
+    retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), -1, tuple(_RETRYABLE))
+    # Opening a connection fails with the socket's own OSError (connection refused while
+    # Redis restarts), which redis-py retries only if told to.
+    retry.update_supported_errors([OSError])
+    redis.set_retry(retry)

@@ -149,7 +149,9 @@ class DeadLetterStore:
         entry = DeadLetter.from_json(raw)
         # The failed run's result would make arq refuse the id; the entry keeps its story.
         await self.redis.delete(result_key_prefix + event_id)
-        job = await self.redis.enqueue_job(DELIVERY_FUNCTION, entry.event, _job_id=event_id)
+        job = await self.redis.enqueue_job(
+            DELIVERY_FUNCTION, entry.event, _job_id=event_id, requeued=True
+        )
         if job is None:
             queued = await self.redis.exists(
                 job_key_prefix + event_id, in_progress_key_prefix + event_id

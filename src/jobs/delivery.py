@@ -89,10 +89,12 @@ async def _attempt(
         return Failure(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
 
 
-async def post_activity(ctx: dict[str, Any], event: Any) -> dict[str, Any]:
-    """Deliver `event` (the job's one argument) and answer what happened; see the module doc.
+async def post_activity(ctx: dict[str, Any], event: Any, **options: Any) -> dict[str, Any]:
+    """Deliver `event` (the job's argument) and answer what happened; see the module doc.
 
     Raises arq's `Retry` to try again later, and `EventDeadLettered` once the event is parked.
+    `options`: `requeued=True` (from `DeadLetterStore.retry`) continues the event's delivery
+    story from its first try; unknown options are ignored, so a newer producer may add some.
     """
     context: WorkerContext = ctx[CONTEXT_KEY]
     job_id: str = ctx["job_id"]
@@ -100,7 +102,9 @@ async def post_activity(ctx: dict[str, Any], event: Any) -> dict[str, Any]:
     token = request_id_var.set(_request_id(event, job_id))
     context.stats.started(job_id)
     try:
-        return await _deliver(context, job_id, job_try, event, ctx["enqueue_time"])
+        return await _deliver(
+            context, job_id, job_try, event, ctx["enqueue_time"], bool(options.get("requeued"))
+        )
     except (Retry, EventDeadLettered):
         raise
     except Exception as exc:  # our own bookkeeping failed in a way nobody foresaw
@@ -119,7 +123,12 @@ async def post_activity(ctx: dict[str, Any], event: Any) -> dict[str, Any]:
 
 
 async def _deliver(
-    context: WorkerContext, job_id: str, job_try: int, event: Any, enqueued: datetime
+    context: WorkerContext,
+    job_id: str,
+    job_try: int,
+    event: Any,
+    enqueued: datetime,
+    requeued: bool,
 ) -> dict[str, Any]:
     settings = context.settings
     max_tries = settings.delivery_max_tries
@@ -140,7 +149,8 @@ async def _deliver(
     duration = time.monotonic() - started
 
     if isinstance(outcome, Delivery):
-        return await _delivered(context, job_id, job_try, outcome, duration, enqueued)
+        has_story = job_try > 1 or requeued
+        return await _delivered(context, job_id, job_try, outcome, duration, enqueued, has_story)
     if not outcome.retryable:
         await _park(context, job_id, job_try, event, "rejected", outcome, duration)
     if job_try >= max_tries:
@@ -162,6 +172,7 @@ async def _deliver(
         delay=delay.seconds,
         ceiling=delay.ceiling,
         delay_source=delay.source,
+        retry_after=outcome.retry_after,
     )
     try:
         async with asyncio.timeout(BOOKKEEPING_TIMEOUT):
@@ -187,11 +198,12 @@ async def _delivered(
     delivery: Delivery,
     duration: float,
     enqueued: datetime,
+    has_story: bool,
 ) -> dict[str, Any]:
     status = 201 if delivery.created else 200
     record = try_record(job_try, "delivered", duration=duration, status=status)
     history = [record]
-    if job_try > 1:  # a first-try success needs no story beyond its result
+    if has_story:  # a first-try success needs no story beyond its result
         try:
             async with asyncio.timeout(BOOKKEEPING_TIMEOUT):
                 history = await append_try(context.redis, job_id, record, read_back=True)

@@ -33,6 +33,7 @@ def try_record(
     delay: float | None = None,
     ceiling: float | None = None,
     delay_source: str | None = None,
+    retry_after: float | None = None,
 ) -> dict[str, Any]:
     """One entry of the story, JSON-safe; fields that do not apply are left out."""
     record: dict[str, Any] = {
@@ -47,6 +48,7 @@ def try_record(
         "delay": None if delay is None else round(delay, 4),
         "ceiling": ceiling,
         "delay_source": delay_source,
+        "retry_after": retry_after,
     }
     record.update({key: value for key, value in optional.items() if value is not None})
     return record

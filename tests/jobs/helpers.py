@@ -8,12 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from arq.worker import Worker, create_worker
 
 from src.common.settings import Settings, env_name
+from src.jobs.worker import worker_settings
 
 T = TypeVar("T")
 
@@ -71,13 +74,19 @@ class WorkerProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        """Signal the worker and wait for its exit status, keeping this event loop running
+        (an in-process activity service must answer the deliveries it finishes)."""
         if self.alive():
             self.process.send_signal(sig)
         try:
-            return self.process.wait(timeout)
+            await wait_for(self._exited, timeout=timeout, what="the worker to exit")
         finally:
             self._log.close()
+        return int(self.process.returncode)
+
+    async def _exited(self) -> bool:
+        return self.process.poll() is not None
 
     def kill(self) -> None:
         self.process.kill()
@@ -94,3 +103,18 @@ def worker_process(command: list[str], env: dict[str, str], log: Path) -> Iterat
     finally:
         if worker.alive():
             worker.kill()
+
+
+@asynccontextmanager
+async def running_worker(settings: Settings, **overrides: Any) -> AsyncIterator[Worker]:
+    """A real arq worker from `worker_settings(settings)` in this event loop, for the block."""
+    worker = create_worker(
+        worker_settings(settings), handle_signals=False, poll_delay=0.01, **overrides
+    )
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        await worker.close()
+        with suppress(asyncio.CancelledError):
+            await task

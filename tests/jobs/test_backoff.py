@@ -40,8 +40,21 @@ def test_jitter_spreads_the_waits() -> None:
     assert min(draws) < 4 < max(draws) <= 16
 
 
-def test_retry_after_is_honoured_up_to_the_cap() -> None:
-    assert retry_delay(1, base=0.5, cap=300, retry_after=12).seconds == 12
-    assert retry_delay(1, base=0.5, cap=300, retry_after=12).source == "retry-after"
-    assert retry_delay(1, base=0.5, cap=300, retry_after=86_400).seconds == 300
-    assert retry_delay(1, base=0.5, cap=300, retry_after=-5).seconds == 0
+@given(
+    job_try=st.integers(min_value=1, max_value=40),
+    retry_after=st.floats(min_value=0, max_value=600),
+    seed=st.integers(),
+)
+def test_retry_after_is_a_floor_under_the_jitter_and_the_cap_still_holds(
+    job_try: int, retry_after: float, seed: int
+) -> None:
+    delay = retry_delay(
+        job_try, base=0.5, cap=300, retry_after=retry_after, rng=random.Random(seed)
+    )
+    assert delay.source == "retry-after"
+    assert min(retry_after, 300) <= delay.seconds <= min(retry_after + delay.ceiling, 300)
+
+
+def test_a_negative_retry_after_counts_as_none() -> None:
+    delay = retry_delay(3, base=0.5, cap=300, retry_after=-5, rng=random.Random(1))
+    assert 0 <= delay.seconds <= delay.ceiling == 2

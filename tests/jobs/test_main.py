@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
+import pytest
 from arq.connections import ArqRedis
 
 from src.common.embedded_redis import free_port
 from src.common.settings import Settings
-from src.jobs import DeadLetterStore, live_workers, recent_workers
+from src.jobs import DeadLetterStore, WorkerInfo, live_workers, recent_workers
 
-from .helpers import REPO, WOLFIT_WORKER, settings_env
+from .helpers import REPO, WOLFIT_WORKER, settings_env, wait_for, worker_process
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -64,3 +66,23 @@ async def test_burst_mode_empties_the_queue_and_exits(
     assert await pool.zcard("arq:queue") == 0
     assert await live_workers(pool) == []
     assert [worker.state for worker in await recent_workers(pool)] == ["stopped"]
+
+
+@pytest.mark.slow
+async def test_watch_reloads_the_worker_when_a_file_changes(
+    jobs_settings: Settings, pool: ArqRedis, tmp_path: Path
+) -> None:
+    watched = tmp_path / "code"
+    watched.mkdir()
+    env = settings_env(jobs_settings, ACTIVITY_URL="http://127.0.0.1:9")
+    command = [*WOLFIT_WORKER, "--watch", str(watched)]
+    with worker_process(command, env, tmp_path / "worker.log") as worker:
+        [first] = await wait_for(lambda: live_workers(pool), timeout=20, what="the worker")
+        (watched / "module.py").write_text("changed = True\n")
+
+        async def reloaded() -> list[WorkerInfo]:
+            return [w for w in await live_workers(pool) if w.id != first.id]
+
+        [second] = await wait_for(reloaded, timeout=20, what="the reloaded worker")
+        assert second.pid == worker.pid
+        assert await worker.stop() == 0

@@ -59,4 +59,4 @@ async def test_a_worker_knocked_over_by_redis_comes_back(
         [second] = await wait_for(restarted, timeout=30, what="the worker to come back")
         assert worker.alive()
         assert second.pid == first.pid == worker.pid  # the same process, a fresh worker
-        assert worker.stop() == 0
+        assert await worker.stop() == 0

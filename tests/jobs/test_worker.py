@@ -96,7 +96,7 @@ async def test_arq_runs_the_worker_on_uvloop_and_check_sees_it(
             lambda: pool.exists("arq:queue:health-check"), timeout=10, what="arq's health key"
         )
         assert _run(check, env).returncode == 0
-        assert worker.stop() == 0
+        assert await worker.stop() == 0
     assert _run(check, env).returncode == 1
     assert await live_workers(pool) == []
     assert [(gone.pid, gone.state) for gone in await recent_workers(pool)] == [
