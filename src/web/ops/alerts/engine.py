@@ -66,6 +66,7 @@ class AlertEngine:
         alert_log: AlertLog,
         webhook: WebhookSender | None = None,
         activity: ActivityClient | None = None,
+        lock_ttl: float | None = None,
     ) -> None:
         self.redis = redis
         self.settings = settings
@@ -74,6 +75,8 @@ class AlertEngine:
         self.webhook = webhook
         self.activity = activity
         self.interval = settings.alert_interval
+        # Long enough to survive a slow evaluation; short enough for a quick takeover.
+        self.lock_ttl = lock_ttl if lock_ttl is not None else max(3 * self.interval, 10.0)
         self._token = uuid.uuid4().hex
         self._task: asyncio.Task[None] | None = None
         self.evaluations = 0
@@ -228,7 +231,7 @@ class AlertEngine:
 
     async def _hold_lock(self) -> bool:
         """Take or renew the evaluator lock; True while this process holds it."""
-        ttl_ms = int(max(3 * self.interval, 2.0) * 1000)
+        ttl_ms = int(self.lock_ttl * 1000)
         if await self.redis.set(LOCK, self._token, nx=True, px=ttl_ms):
             return True
         holder = await self.redis.get(LOCK)

@@ -16,8 +16,10 @@ async def test_one_evaluator_at_a_time_and_a_takeover(
 ) -> None:
     quick = settings.model_copy(update={"redis_url": redis_url, "alert_interval": 0.02})
     pool = await create_pool(quick)
-    first = AlertEngine(pool, quick, alert_log=AlertLog(tmp_path / "alerts.log"))
-    second = AlertEngine(pool, quick, alert_log=AlertLog(tmp_path / "alerts.log"))
+    # A lock that cannot lapse during the test, however slow a loaded machine is.
+    log = AlertLog(tmp_path / "alerts.log")
+    first = AlertEngine(pool, quick, alert_log=log, lock_ttl=300)
+    second = AlertEngine(pool, quick, alert_log=log, lock_ttl=300)
     try:
         await first.start()
         await eventually(lambda: _count(first), lambda n: n >= 3, what="first to evaluate")
