@@ -1,0 +1,83 @@
+"""The Redis of `wolfit up`: the operator's (`REDIS_URL`) or an embedded `redis-server`.
+
+The embedded server keeps its data in `var/redis/` with AOF on, so queued jobs and dead
+letters survive a restart of the suite. It takes 6379 when that port is free, else any free
+port, and says which: a second Redis on 6379 (another project's) is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from src.common.embedded_redis import EmbeddedRedis, free_port
+
+__all__ = ["DEFAULT_REDIS_PORT", "Broker", "choose_port", "port_in_use"]
+
+DEFAULT_REDIS_PORT = 6379
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on (or holds) `host:port`, found by trying to bind it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # The servers set SO_REUSEADDR too, so a port in TIME_WAIT counts as free, as for them.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return True
+            raise
+    return False
+
+
+def choose_port(preferred: int) -> int:
+    """`preferred` if it is free on 127.0.0.1 (0: no preference), else a free port."""
+    if preferred and not port_in_use("127.0.0.1", preferred):
+        return preferred
+    return free_port()
+
+
+@dataclass
+class Broker:
+    """The Redis the children use: its URL and, when embedded, the server we run."""
+
+    url: str
+    server: EmbeddedRedis | None = None
+
+    @classmethod
+    def external(cls, url: str) -> Broker:
+        """The operator's Redis: used as is, never started or stopped by us."""
+        return cls(url)
+
+    @classmethod
+    async def embedded(cls, data_dir: Path, port: int) -> Broker:
+        """Start a `redis-server` with AOF on in `data_dir` and wait until it answers."""
+        server = EmbeddedRedis(data_dir, port)
+        await asyncio.to_thread(server.start)
+        return cls(server.url, server)
+
+    @property
+    def log_path(self) -> Path | None:
+        """The embedded server's own log file."""
+        return None if self.server is None else self.server.data_dir / "redis.log"
+
+    def alive(self) -> bool:
+        """Whether our embedded server still runs (an external one is not ours to watch)."""
+        return self.server is None or self.server.running()
+
+    async def restart(self) -> None:
+        """Start the embedded server again, same port and data."""
+        if self.server is not None:
+            # kill() also forgets the dead process, without which start() would do nothing.
+            await asyncio.to_thread(self.server.kill)
+            await asyncio.to_thread(self.server.start)
+
+    async def stop(self) -> None:
+        """Shut the embedded server down cleanly: SIGTERM, Redis flushes its AOF first."""
+        if self.server is not None and self.server.running():
+            await asyncio.to_thread(self.server.stop)
