@@ -23,11 +23,11 @@ import asyncio
 import contextlib
 import dataclasses
 import signal
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -183,7 +183,10 @@ class Supervisor:
 
     async def _spawn(self, service: _Service) -> ChildProcess:
         child = ChildProcess(service.spec.name, service.spec.argv, self.env, service.output)
-        await child.start()
+        try:
+            await child.start()
+        except OSError as exc:
+            raise StartFailed(f"{service.spec.name} could not be started: {exc}") from None
         service.child, service.healthy = child, False
         self.say(f"{service.spec.name}: started `{service.spec.shown_command()}` (pid {child.pid})")
         return child
@@ -222,10 +225,22 @@ class Supervisor:
     async def _watch(self) -> None:
         """Supervise until a service is given up on (then return) or we are cancelled."""
         for service in self.services:
-            self._watchers.append(asyncio.create_task(self._supervise(service)))
+            self._watch_over(service.spec.name, self._supervise(service))
         if self.broker is not None and self.broker.server is not None:
-            self._watchers.append(asyncio.create_task(self._supervise_broker(self.broker)))
+            self._watch_over("redis", self._supervise_broker(self.broker))
         await self._gave_up.wait()
+
+    def _watch_over(self, name: str, supervision: Coroutine[Any, Any, None]) -> None:
+        """Run one supervision task; if it fails itself, say so and stop, never go silent."""
+        task = asyncio.create_task(supervision, name=f"supervise {name}")
+
+        def done(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                self.say(f"ERROR supervising {name} failed: {task.exception()}; stopping")
+                self._gave_up.set()
+
+        task.add_done_callback(done)
+        self._watchers.append(task)
 
     async def _supervise(self, service: _Service) -> None:
         name = service.spec.name

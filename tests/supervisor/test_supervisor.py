@@ -270,3 +270,15 @@ async def test_embedded_redis_that_cannot_start_is_one_clear_error(
     out = run.stream.getvalue()
     assert "ERROR redis could not start:" in out
     assert "alpha: started" not in out  # nothing is started without its Redis
+
+
+async def test_a_command_that_cannot_be_executed_is_one_clear_error(start, tmp_path: Path) -> None:
+    missing = ServiceSpec(
+        "alpha",
+        (str(tmp_path / "no-such-program"),),
+        lambda context: http_probe(context.http, "http://127.0.0.1:1/healthz"),
+    )
+    run = start([missing])
+    assert await asyncio.wait_for(run.task, WAIT) == 1
+    out = run.stream.getvalue()
+    assert "ERROR alpha could not be started: [Errno 2] No such file or directory" in out
