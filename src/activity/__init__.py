@@ -1,1 +1,9 @@
-"""The activity service (see README)."""
+"""The activity service: an aiohttp JSON API that stores activity events once per id.
+
+`create_app(settings, store=None)` builds it; `wolfit activity` or `python -m src.activity`
+runs it (README, section "Activity service").
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]

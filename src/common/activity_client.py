@@ -15,6 +15,7 @@ the two otherwise, which is exactly the split the worker's retry policy needs.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -169,16 +170,28 @@ class ActivityClient:
         )
         return Delivery(created=status == 201, event=body)
 
-    async def list_activities(self, **filters: str | int) -> dict[str, Any]:
-        """One page of stored events, newest first: `{"items": [...], "next_cursor": ...}`."""
+    async def list_activities(self, **filters: str | int | None) -> dict[str, Any]:
+        """One page of stored events, newest first: `{"items": [...], "next_cursor": ...}`.
+
+        Filters are those of the API (`user_id`, `username`, `type`, `since`, `until`, `q`,
+        `limit`, `cursor`); None means not given, so `cursor=page["next_cursor"]` just works.
+        """
         params = {key: str(value) for key, value in filters.items() if value is not None}
         _, body = await self._request("GET", "/api/activities", params=params)
         return dict(body)
 
     async def get_activity(self, event_id: str) -> dict[str, Any] | None:
-        """One stored event, or None when the service has no event with this id."""
+        """One stored event, or None when the service has no event with this id.
+
+        Event ids are UUIDs: any other text (`../stats`) names no event, and is answered
+        None without a request, so it can never reach another route.
+        """
         try:
-            _, body = await self._request("GET", f"/api/activities/{event_id}")
+            canonical = str(uuid.UUID(event_id))
+        except ValueError:
+            return None
+        try:
+            _, body = await self._request("GET", f"/api/activities/{canonical}")
         except ActivityRejected as exc:
             if exc.status == 404:
                 return None

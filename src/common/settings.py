@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     @classmethod
     def _activity_db_url(cls, value: str) -> str:
         if value.startswith("sqlite:///"):
+            path = value.removeprefix("sqlite:///")
+            if path in ("", ":memory:"):
+                raise ValueError(f"{value!r} must name a database file, e.g. sqlite:///var/a.db")
             return value
         return _check_url(value, ("mongodb", "mongodb+srv"), needs_host=True)
 

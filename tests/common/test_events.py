@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from src.common.events import LEGACY_EVENT_TYPE, ActivityEvent, EventInvalid, parse_event
+from src.common.events import (
+    LEGACY_EVENT_TYPE,
+    MAX_DATA_BYTES,
+    ActivityEvent,
+    EventInvalid,
+    format_timestamp,
+    parse_event,
+    parse_instant,
+)
 
 
 def wire(**changes: object) -> dict[str, object]:
@@ -68,6 +77,15 @@ def test_a_seed_era_body_gets_an_id_and_the_legacy_type() -> None:
         ({"data": [1, 2]}, "data"),
         ({"received_at": "2026-11-22T10:00:00"}, "received_at"),
         ({"username": {"$ne": "x"}}, "username"),
+        ({"username": "\ud800"}, "username"),
+        ({"timestamp": 1700000000}, "timestamp"),
+        ({"timestamp": "1700000000"}, "timestamp"),
+        ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
+        ({"timestamp": "9999-12-31T23:59:59-01:00"}, "timestamp"),
+        ({"data": {"text": "\ud800"}}, "data"),
+        ({"data": {"x": float("nan")}}, "data"),
+        ({"data": {"when": datetime(2026, 1, 1)}}, "data"),
+        ({"data": {"deep": json.loads("[" * 40 + "]" * 40)}}, "data"),
     ],
 )
 def test_each_limit_is_reported_on_its_field(changes: dict[str, object], field: str) -> None:
@@ -87,3 +105,27 @@ def test_a_body_that_is_not_an_object_is_invalid(body: object) -> None:
     with pytest.raises(EventInvalid) as caught:
         parse_event(body)
     assert caught.value.fields == {"body": "must be a JSON object"}
+
+
+def test_data_may_nest_32_levels_and_weigh_8_kib_in_utf8() -> None:
+    assert parse_event(wire(data={"deep": json.loads("[" * 31 + "]" * 31)})).data is not None
+    padding = MAX_DATA_BYTES - len('{"x":""}')
+    assert parse_event(wire(data={"x": "a" * padding})).data is not None
+    with pytest.raises(EventInvalid):
+        parse_event(wire(data={"x": "é" * (padding // 2 + 1)}))
+
+
+def test_instants_read_like_event_timestamps() -> None:
+    assert parse_instant("2026-11-22T11:00:00+01:00") == datetime(2026, 11, 22, 10, tzinfo=UTC)
+    assert parse_instant("2026-11-22") == datetime(2026, 11, 22, tzinfo=UTC)
+    for bad in ("yesterday", "1700000000", "0001-01-01T00:00:00+05:00"):
+        with pytest.raises(ValueError, match=r"ISO 8601|out of range"):
+            parse_instant(bad)
+
+
+def test_timestamps_have_one_text_form_that_sorts() -> None:
+    naive = datetime(2026, 11, 22, 10, 1, 11)
+    assert format_timestamp(naive) == "2026-11-22T10:01:11.000000+00:00"
+    paris = datetime(2026, 11, 22, 11, 1, 11, 5, tzinfo=timezone(timedelta(hours=1)))
+    assert format_timestamp(paris) == "2026-11-22T10:01:11.000005+00:00"
+    assert format_timestamp(datetime(999, 1, 1)) < format_timestamp(datetime(2026, 1, 1))

@@ -52,6 +52,8 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("DATABASE_URL", "mysql://root@db/x"),
         ("DATABASE_URL", "not a url"),
         ("ACTIVITY_DB_URL", "postgres://x/y"),
+        ("ACTIVITY_DB_URL", "sqlite:///:memory:"),
+        ("ACTIVITY_DB_URL", "sqlite:///"),
         ("ACTIVITY_TOKEN", "short"),
         ("DELIVERY_BACKOFF_BASE", "0"),
     ],

@@ -1,0 +1,72 @@
+"""The activity service's application factory: routes, middlewares, state, resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from src.common.metrics import METRICS_KEY, HttpMetrics
+from src.common.middleware import request_id_middleware
+from src.common.settings import Settings
+
+from . import api
+from .bodies import MAX_BODY_BYTES
+from .chaos import Chaos
+from .instruments import ActivityMetrics
+from .keys import ACTIVITY_METRICS_KEY, CHAOS_KEY, SETTINGS_KEY, STORE_KEY, TOKEN_KEY
+from .middlewares import auth_middleware, error_middleware
+from .store import ActivityStore, store_from_url
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, *, store: ActivityStore | None = None) -> web.Application:
+    """The activity service for `settings`, on `store` or the one `ACTIVITY_DB_URL` names.
+
+    No I/O here: the store opens when the app starts and closes when it stops (the app
+    owns it, also when given). `settings.activity_token` must be set; `wolfit activity`
+    fills it in from `var/` when the environment does not.
+    """
+    if not settings.activity_token:
+        raise ValueError("create_app needs settings.activity_token (ACTIVITY_TOKEN)")
+    metrics = HttpMetrics()
+    app = web.Application(
+        middlewares=[request_id_middleware, metrics.middleware, error_middleware, auth_middleware],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[SETTINGS_KEY] = settings
+    app[TOKEN_KEY] = settings.activity_token.encode()
+    app[CHAOS_KEY] = Chaos(sleep_time=settings.sleep_time, fail_rate=settings.fail_rate)
+    app[METRICS_KEY] = metrics
+    app[ACTIVITY_METRICS_KEY] = ActivityMetrics(metrics.registry)
+    app.cleanup_ctx.append(_store_context(store))
+    _add_routes(app.router, metrics)
+    return app
+
+
+def _add_routes(router: web.UrlDispatcher, metrics: HttpMetrics) -> None:
+    router.add_post("/api/activities", api.post_activity, name="activities.post")
+    router.add_get("/api/activities", api.list_activities, name="activities.list")
+    router.add_get("/api/activities/{id}", api.get_activity, name="activity")
+    router.add_get("/api/stats", api.get_stats, name="stats")
+    router.add_get("/api/chaos", api.get_chaos, name="chaos.get")
+    router.add_put("/api/chaos", api.put_chaos, name="chaos.put")
+    router.add_get("/api/openapi.json", api.get_openapi, name="openapi")
+    router.add_get("/healthz", api.healthz, name="healthz")
+    router.add_get("/metrics", metrics.handler, name="metrics")
+
+
+def _store_context(
+    given: ActivityStore | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def store_context(app: web.Application) -> AsyncIterator[None]:
+        store = given or store_from_url(app[SETTINGS_KEY].activity_db_url)
+        await store.open()
+        app[STORE_KEY] = store
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return store_context

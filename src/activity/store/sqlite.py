@@ -1,0 +1,298 @@
+"""The embedded store: one SQLite file in WAL mode, through aiosqlite.
+
+Durable and still fast: `synchronous=FULL` makes every answered event survive a power cut,
+and a single writer task commits whatever events are waiting in one transaction (group
+commit), so one fsync covers a whole burst of concurrent POSTs. Reads use a second
+connection, which WAL lets run beside the writer.
+
+When the file cannot be opened, or another process holds the write lock past the busy
+timeout, calls raise `StoreUnavailable`; a connection that failed for any reason other
+than a lock is dropped and opened again by the next call, so the store recovers by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from src.common.events import format_timestamp
+
+from .base import ActivityQuery, ActivityStore, MinuteCount, StoredEvent, StoreUnavailable
+from .sqlite_schema import INSERT, MAX_BATCH, MIN_INDEXED_QUERY, SCHEMA, SCHEMA_VERSION
+
+__all__ = ["SqliteStore"]
+
+log = logging.getLogger(__name__)
+
+_Pending = tuple[StoredEvent, "asyncio.Future[tuple[StoredEvent, bool]]"]
+
+
+def _row(event: StoredEvent) -> tuple[Any, ...]:
+    return (
+        event["id"],
+        event["type"],
+        event["user_id"],
+        event["username"],
+        event["timestamp"],
+        event["details"],
+        json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def _is_lock(error: sqlite3.Error) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in str(error) or "busy" in str(error)
+    )
+
+
+class SqliteStore(ActivityStore):
+    """Events in the SQLite file at `path` (created with its directory when missing)."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = 1.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._connect_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._pending: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._writer_task: asyncio.Task[None] | None = None
+
+    # -- connections -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self._closing = False
+        self._writer_task = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+        try:
+            await self._connection(writer=True)
+            await self._connection(writer=False)
+        except StoreUnavailable as exc:
+            log.warning("activity store unavailable at start, will retry: %s", exc)
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        if self._writer_task is not None:
+            await self._writer_task
+            self._writer_task = None
+        for conn in (self._writer, self._reader):
+            if conn is not None:
+                await self._close_quietly(conn)
+        self._writer = self._reader = None
+
+    async def _connection(self, *, writer: bool) -> aiosqlite.Connection:
+        current = self._writer if writer else self._reader
+        if current is not None:
+            return current
+        async with self._connect_lock:
+            current = self._writer if writer else self._reader
+            if current is None:
+                current = await self._connect(writer=writer)
+                if writer:
+                    self._writer = current
+                else:
+                    self._reader = current
+            return current
+
+    async def _connect(self, *, writer: bool) -> aiosqlite.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(
+                self.path, isolation_level=None, timeout=self.busy_timeout
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+        try:
+            if writer:
+                await conn.execute("PRAGMA journal_mode=WAL")
+                await conn.execute("PRAGMA synchronous=FULL")
+                (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
+                if version < SCHEMA_VERSION:
+                    await conn.executescript(SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};")
+            else:
+                await conn.execute("PRAGMA query_only=1")
+                await conn.create_function("casefold", 1, _casefold, deterministic=True)
+        except sqlite3.Error as exc:
+            await self._close_quietly(conn)
+            raise StoreUnavailable(f"cannot prepare SQLite database {self.path}: {exc}") from exc
+        return conn
+
+    @staticmethod
+    async def _close_quietly(conn: aiosqlite.Connection) -> None:
+        try:
+            await conn.close()
+        except (sqlite3.Error, ValueError) as exc:
+            log.debug("closing a broken SQLite connection: %s", exc)
+
+    @asynccontextmanager
+    async def _translated(self, *, writer: bool) -> AsyncIterator[None]:
+        """SQLite errors as `StoreUnavailable`; a connection that failed otherwise than on
+        a lock is forgotten, so that the next call opens a fresh one."""
+        try:
+            yield
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, ValueError) as exc:
+            if isinstance(exc, sqlite3.ProgrammingError | sqlite3.IntegrityError):
+                raise
+            if isinstance(exc, ValueError) and "connection" not in str(exc).lower():
+                raise
+            if not (isinstance(exc, sqlite3.Error) and _is_lock(exc)):
+                broken = self._writer if writer else self._reader
+                if writer:
+                    self._writer = None
+                else:
+                    self._reader = None
+                if broken is not None:
+                    await self._close_quietly(broken)
+            raise StoreUnavailable(f"SQLite database {self.path}: {exc}") from exc
+
+    # -- writes: one writer task, one transaction per batch ----------------------------
+
+    async def _insert_or_get(self, event: StoredEvent) -> tuple[StoredEvent, bool]:
+        if self._closing or self._writer_task is None or self._writer_task.done():
+            raise StoreUnavailable("the SQLite store is closed")
+        future: asyncio.Future[tuple[StoredEvent, bool]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._pending.append((event, future))
+        self._wake.set()
+        return await future
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                await self._write_batch(batch)
+            if self._closing:
+                return
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._write_lock, self._translated(writer=True):
+                conn = await self._connection(writer=True)
+                results = await self._insert_batch(conn, [event for event, _ in batch])
+        except Exception as exc:  # every waiter hears why; the loop must live on
+            if not isinstance(exc, StoreUnavailable):
+                log.exception("writing %d events to SQLite failed", len(batch))
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    @staticmethod
+    async def _insert_batch(
+        conn: aiosqlite.Connection, events: list[StoredEvent]
+    ) -> list[tuple[StoredEvent, bool]]:
+        ids = list({event["id"]: None for event in events})
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            marks = ",".join("?" * len(ids))
+            rows = await conn.execute_fetchall(
+                f"SELECT id, body FROM events WHERE id IN ({marks})",  # noqa: S608 (only ?s)
+                ids,
+            )
+            known: dict[str, StoredEvent] = {row[0]: json.loads(row[1]) for row in rows}
+            results, new_rows = [], []
+            for event in events:
+                stored = known.get(event["id"])
+                if stored is None:
+                    known[event["id"]] = event
+                    new_rows.append(_row(event))
+                    results.append((event, True))
+                else:
+                    results.append((stored, False))
+            if new_rows:
+                await conn.executemany(INSERT, new_rows)
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                try:
+                    await conn.execute("ROLLBACK")
+                except (sqlite3.Error, ValueError) as exc:
+                    log.debug("rollback failed: %s", exc)
+            raise
+        return results
+
+    async def ping(self) -> None:
+        async with self._write_lock, self._translated(writer=True):
+            conn = await self._connection(writer=True)
+            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute("ROLLBACK")
+        await self._read("SELECT 1 FROM events LIMIT 1", ())
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def _read(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[Any]:
+        async with self._translated(writer=False):
+            conn = await self._connection(writer=False)
+            return list(await conn.execute_fetchall(sql, params))
+
+    async def get(self, event_id: str) -> StoredEvent | None:
+        rows = await self._read("SELECT body FROM events WHERE id = ?", (event_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    async def find(self, query: ActivityQuery) -> list[StoredEvent]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column in ("user_id", "username", "type"):
+            value = getattr(query, column)
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if query.since is not None:
+            clauses.append("timestamp >= ?")
+            params.append(format_timestamp(query.since))
+        if query.until is not None:
+            clauses.append("timestamp < ?")
+            params.append(format_timestamp(query.until))
+        if query.q is not None:
+            if len(query.q) >= MIN_INDEXED_QUERY:
+                clauses.append("seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+                params.append('"' + query.q.replace('"', '""') + '"')
+            else:
+                clauses.append("instr(casefold(details), ?) > 0")
+                params.append(query.q.casefold())
+        if query.after is not None:
+            clauses.append("(timestamp, id) < (?, ?)")
+            params += [query.after.timestamp, query.after.id]
+        # The clauses are constants of this method; every value is a bound parameter.
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._read(
+            f"SELECT body FROM events {where} ORDER BY timestamp DESC, id DESC LIMIT ?",  # noqa: S608
+            [*params, query.limit + 1],
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    async def count_by_minute(self, since: datetime, until: datetime) -> list[MinuteCount]:
+        rows = await self._read(
+            "SELECT substr(timestamp, 1, 16), type, count(*) FROM events"
+            " WHERE timestamp >= ? AND timestamp < ? GROUP BY 1, 2",
+            (format_timestamp(since), format_timestamp(until)),
+        )
+        return [MinuteCount(minute, type_, count) for minute, type_, count in rows]
+
+    async def count(self) -> int:
+        rows = await self._read("SELECT count(*) FROM events", ())
+        return int(rows[0][0])
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None

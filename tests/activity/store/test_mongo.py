@@ -1,0 +1,108 @@
+"""What the MongoDB store promises beyond the contract, checked on mongomock-motor (a fake)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mongomock_motor import AsyncMongoMockClient
+
+from src.activity.store import StoreUnavailable, store_from_url
+from src.activity.store.mongo import DEFAULT_DATABASE, MongoStore, _client_options
+from src.common.events import parse_event
+from tests.support.activity import event_body, mongomock_outage
+
+
+@pytest.fixture
+def client() -> Any:
+    return AsyncMongoMockClient()
+
+
+@pytest.fixture
+async def store(client: Any) -> AsyncIterator[MongoStore]:
+    opened = MongoStore(client=client, database="activity_test")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def test_the_event_id_has_a_unique_index_and_each_filter_one(
+    store: MongoStore, client: Any
+) -> None:
+    indexes = await client["activity_test"]["events"].index_information()
+    assert indexes["event_id_unique"]["unique"] is True
+    assert indexes["event_id_unique"]["key"] == [("id", 1)]
+    for name, first_key in [
+        ("by_user_id", "user_id"),
+        ("by_username", "username"),
+        ("by_type", "type"),
+    ]:
+        assert indexes[name]["key"][0] == (first_key, 1)
+        assert indexes[name]["key"][1:] == [("timestamp", -1), ("id", -1)]
+
+
+async def test_data_is_kept_as_json_text(store: MongoStore, client: Any) -> None:
+    body = event_body(data={"$set": {"a.b": 1}})
+    await store.add(parse_event(body))
+    document = await client["activity_test"]["events"].find_one({"id": body["id"]})
+    assert document["data_json"] == '{"$set": {"a.b": 1}}'
+    assert "data" not in document
+
+
+async def test_indexes_are_made_before_the_first_write_after_an_outage(client: Any) -> None:
+    store = MongoStore(client=client, database="activity_test")
+    with mongomock_outage():
+        await store.open()
+        with pytest.raises(StoreUnavailable, match="ServerSelectionTimeoutError"):
+            await store.add(parse_event(event_body()))
+    assert "event_id_unique" not in await client["activity_test"]["events"].index_information()
+    body = event_body()
+    assert (await store.add(parse_event(body))).created
+    assert "event_id_unique" in await client["activity_test"]["events"].index_information()
+    assert not (await store.add(parse_event(body))).created
+
+
+async def test_without_a_database_name_the_default_one_is_used(client: Any) -> None:
+    store = MongoStore(client=client)
+    await store.open()
+    await store.add(parse_event(event_body()))
+    assert await client[DEFAULT_DATABASE]["events"].count_documents({}) == 1
+
+
+def test_the_url_selects_the_mongodb_store_without_connecting() -> None:
+    store = store_from_url("mongodb://db.invalid:27017/activity")
+    assert isinstance(store, MongoStore)
+    assert store.kind == "mongodb"
+
+
+@pytest.mark.parametrize(
+    ("url", "database"),
+    [
+        ("mongodb://db:27017/activity", "activity"),
+        ("mongodb://u:p@db1,db2/prod_events?replicaSet=rs0", "prod_events"),
+        ("mongodb://db:27017/?tls=true", DEFAULT_DATABASE),
+        ("mongodb://db", DEFAULT_DATABASE),
+    ],
+)
+def test_the_database_is_the_one_the_url_names(url: str, database: str) -> None:
+    assert MongoStore(url).database == database
+
+
+def test_a_store_takes_a_url_or_a_client_not_both(client: Any) -> None:
+    with pytest.raises(ValueError, match="either"):
+        MongoStore("mongodb://x", client=client)
+    with pytest.raises(ValueError, match="either"):
+        MongoStore()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mongodb://db/x", {"serverSelectionTimeoutMS": 2000, "connectTimeoutMS": 2000}),
+        ("mongodb://db/x?serverSelectionTimeoutMS=500", {"connectTimeoutMS": 2000}),
+        ("mongodb://db/x?serverselectiontimeoutms=5&connecttimeoutms=5", {}),
+    ],
+)
+def test_short_timeouts_apply_unless_the_url_sets_them(url: str, expected: dict[str, int]) -> None:
+    assert _client_options(url) == expected

@@ -1,0 +1,129 @@
+"""What the SQLite store promises beyond the contract: durability, indexes, recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from src.activity.store import ActivityQuery, SqliteStore, StoreUnavailable, store_from_url
+from src.common.events import parse_event
+from tests.support.activity import event_body, sqlite_write_lock
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "db" / "activity.sqlite3", busy_timeout=0.2)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def plan(path: Path, sql: str, *params: object) -> str:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+    conn.close()
+    return " | ".join(row[-1] for row in rows)
+
+
+async def test_the_file_and_its_directory_are_created_in_wal_mode(store: SqliteStore) -> None:
+    await store.add(parse_event(event_body()))
+    assert store.path.is_file()
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        ("user_id = 1", "events_by_user_id"),
+        ("username = 'alice'", "events_by_username"),
+        ("type = 'post.vote'", "events_by_type"),
+        ("timestamp >= '2026'", "events_by_time"),
+    ],
+)
+async def test_each_filter_has_an_index(store: SqliteStore, where: str, index: str) -> None:
+    sql = f"SELECT body FROM events WHERE {where} ORDER BY timestamp DESC, id DESC LIMIT 5"  # noqa: S608
+    assert index in plan(store.path, sql)
+
+
+async def test_text_search_uses_the_full_text_index(store: SqliteStore) -> None:
+    sql = "SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+    assert "VIRTUAL TABLE INDEX" in plan(store.path, sql, '"voted"')
+
+
+async def test_events_survive_closing_and_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "activity.sqlite3"
+    first = SqliteStore(path)
+    await first.open()
+    bodies = [event_body() for _ in range(20)]
+    await asyncio.gather(*(first.add(parse_event(body)) for body in bodies))
+    await first.close()
+    second = SqliteStore(path)
+    await second.open()
+    try:
+        assert await second.count() == 20
+        for body in bodies:
+            assert await second.get(body["id"]) is not None
+        assert not (await second.add(parse_event(bodies[0]))).created
+    finally:
+        await second.close()
+
+
+async def test_close_finishes_the_writes_already_asked_for(tmp_path: Path) -> None:
+    path = tmp_path / "activity.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    pending = [asyncio.ensure_future(store.add(parse_event(event_body()))) for _ in range(30)]
+    await asyncio.sleep(0)  # let every add queue its write
+    await store.close()
+    assert all(task.result().created for task in pending)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 30
+    conn.close()
+    with pytest.raises(StoreUnavailable):
+        await store.add(parse_event(event_body()))
+
+
+async def test_reads_go_on_while_another_process_holds_the_write_lock(
+    store: SqliteStore,
+) -> None:
+    stored = (await store.add(parse_event(event_body()))).event
+    with sqlite_write_lock(store.path):
+        with pytest.raises(StoreUnavailable, match="locked"):
+            await store.add(parse_event(event_body()))
+        assert await store.get(stored["id"]) == stored
+        assert len(await store.find(ActivityQuery())) == 1
+
+
+async def test_an_unreachable_file_is_unavailable_until_it_is_reachable(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the database directory should be")
+    store = SqliteStore(blocker / "activity.sqlite3")
+    await store.open()
+    try:
+        with pytest.raises(StoreUnavailable, match="cannot open"):
+            await store.ping()
+        with pytest.raises(StoreUnavailable, match="cannot open"):
+            await store.add(parse_event(event_body()))
+        with pytest.raises(StoreUnavailable, match="cannot open"):
+            await store.count()
+        blocker.unlink()
+        await store.ping()
+        assert (await store.add(parse_event(event_body()))).created
+        assert await store.count() == 1
+    finally:
+        await store.close()
+
+
+def test_the_url_names_the_file() -> None:
+    store = store_from_url("sqlite:////srv/wolfit/activity.sqlite3")
+    assert isinstance(store, SqliteStore)
+    assert store.path == Path("/srv/wolfit/activity.sqlite3")
+    relative = store_from_url("sqlite:///var/activity.sqlite3")
+    assert isinstance(relative, SqliteStore)
+    assert relative.path == Path("var/activity.sqlite3")
