@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import time
 from collections.abc import Callable
@@ -30,13 +31,20 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str) -> No
         time.sleep(0.05)
 
 
-async def wait_until_async(condition: Callable[[], object], timeout: float, what: str) -> None:
-    """`wait_until` for async tests: the event loop keeps running while we wait."""
+async def wait_until_async(
+    condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05
+) -> None:
+    """`wait_until` for async tests; `condition` may also be async (an HTTP call)."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(interval)
 
 
 class RecordingStream(io.StringIO):
