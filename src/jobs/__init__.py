@@ -1,1 +1,79 @@
-"""The jobs service (see README)."""
+"""The jobs service: the arq worker that delivers activity events, and the queue's producer side.
+
+Public names (import only these from another package):
+
+- `WorkerSettings`: what `arq src.jobs.WorkerSettings` and `wolfit worker` run. Resolved on
+  first access only (it installs the uvloop policy and reads the environment), so the web
+  process, which imports this package for the producer, never does either.
+- Producer: `create_pool`, `enqueue_event`, `QueueUnavailable`.
+- Operators: `DeadLetterStore` (`DeadLetter`, `DeadLetterPage`, `DeadLetterNotFound`);
+  `live_workers`, `recent_workers` (`WorkerInfo`); queue inspection (`queue_stats`,
+  `list_jobs`, `jobs_in_progress`, `recent_results`, `job_story`, `abort_job`);
+  `activity_health` and `minute_series` for the dashboard's health panel and charts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .dead_letters import DeadLetter, DeadLetterPage, DeadLetterStore
+from .errors import DeadLetterNotFound, EventDeadLettered, JobsError, QueueUnavailable
+from .health import HealthCheck, activity_health
+from .heartbeat import WorkerInfo, live_workers, recent_workers
+from .inspection import (
+    JobPage,
+    JobSummary,
+    QueueStats,
+    jobs_in_progress,
+    list_jobs,
+    queue_stats,
+    recent_results,
+)
+from .job_detail import AbortOutcome, JobStory, abort_job, job_story
+from .producer import DELIVERY_FUNCTION, create_pool, enqueue_event
+from .serializer import JobFailed, job_deserializer, job_serializer
+from .stats import MinuteCounts, minute_series
+
+__all__ = [
+    "DELIVERY_FUNCTION",
+    "AbortOutcome",
+    "DeadLetter",
+    "DeadLetterNotFound",
+    "DeadLetterPage",
+    "DeadLetterStore",
+    "EventDeadLettered",
+    "HealthCheck",
+    "JobFailed",
+    "JobPage",
+    "JobStory",
+    "JobSummary",
+    "JobsError",
+    "MinuteCounts",
+    "QueueStats",
+    "QueueUnavailable",
+    "WorkerInfo",
+    "WorkerSettings",
+    "abort_job",
+    "activity_health",
+    "create_pool",
+    "enqueue_event",
+    "job_deserializer",
+    "job_serializer",
+    "job_story",
+    "jobs_in_progress",
+    "list_jobs",
+    "live_workers",
+    "minute_series",
+    "queue_stats",
+    "recent_results",
+    "recent_workers",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """`WorkerSettings`, built on first access: uvloop policy, environment, or exit 2."""
+    if name == "WorkerSettings":
+        from .worker import settings_from_environment
+
+        return settings_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

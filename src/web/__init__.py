@@ -1,1 +1,10 @@
-"""The web service (see README)."""
+"""Wolfit, the web app: a small Reddit-like site whose every action emits an activity event.
+
+`create_app(settings)` builds the aiohttp application; `wolfit web` serves it, and
+`wolfit migrate`, `wolfit create-admin` and `wolfit seed` manage its database.
+"""
+
+from .app import create_app
+from .events.relay import RelayPolicy
+
+__all__ = ["RelayPolicy", "create_app"]

@@ -1,0 +1,184 @@
+"""The suite as child processes for benchmarks: Redis, the activity service, one worker,
+and web processes started and stopped per configuration.
+
+Everything lives in a temporary directory (databases, Redis data, logs); ports are free
+ones; the processes are the same `wolfit` commands operators run. Only the processes
+started here are ever stopped here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+
+from src.common.embedded_redis import EmbeddedRedis, free_port
+from src.common.settings import Settings, env_name
+
+__all__ = ["LocalSuite", "ServiceFailed"]
+
+START_TIMEOUT = 30.0
+
+
+class ServiceFailed(RuntimeError):
+    """A service did not become healthy; the message names its log file."""
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a live process used so far (Linux `/proc`; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _Child:
+    def __init__(self, name: str, process: asyncio.subprocess.Process, log: IO[bytes], path: Path):
+        self.name = name
+        self.process = process
+        self.log = log
+        self.log_path = path
+
+    def cpu(self) -> float | None:
+        return cpu_seconds(self.process.pid)
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        self.log.close()
+
+
+class LocalSuite:
+    """Redis, the activity service and one worker, plus web processes on demand."""
+
+    def __init__(
+        self, workdir: Path, *, sleep_time: float = 0.0, worker_max_jobs: int = 100
+    ) -> None:
+        self.workdir = workdir
+        self.token = secrets.token_urlsafe(24)
+        self.secret = secrets.token_urlsafe(24)
+        self.activity_port = free_port()
+        self.database_url = f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
+        self.sleep_time = sleep_time
+        self.worker_max_jobs = worker_max_jobs
+        self.redis = EmbeddedRedis(workdir / "redis")
+        self._children: list[_Child] = []
+        self._web: _Child | None = None
+
+    @property
+    def activity_url(self) -> str:
+        return f"http://127.0.0.1:{self.activity_port}"
+
+    def environment(self, **extra: str) -> dict[str, str]:
+        """The settings every child gets (SPEC section 3 names)."""
+        ours = {env_name(field) for field in Settings.model_fields}
+        env = {name: value for name, value in os.environ.items() if name not in ours}
+        env.update(
+            REDIS_URL=self.redis.url,
+            ACTIVITY_URL=self.activity_url,
+            ACTIVITY_PORT=str(self.activity_port),
+            ACTIVITY_TOKEN=self.token,
+            ACTIVITY_DB_URL=f"sqlite:///{self.workdir / 'activity.sqlite3'}",
+            SECRET_KEY=self.secret,
+            DATABASE_URL=self.database_url,
+            SLEEP_TIME=str(self.sleep_time),
+            FAIL_RATE="0",
+            WORKER_MAX_JOBS=str(self.worker_max_jobs),
+            WOLFIT_VAR_DIR=str(self.workdir / "var"),
+            HOST="127.0.0.1",
+        )
+        env.update(extra)
+        return env
+
+    async def _spawn(self, name: str, *args: str, **env: str) -> _Child:
+        path = self.workdir / f"{name}.log"
+        log = path.open("ab")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "src.cli", *args,
+            stdout=log, stderr=log, env=self.environment(**env),
+        )  # fmt: skip
+        child = _Child(name, process, log, path)
+        self._children.append(child)
+        return child
+
+    async def _wait_healthy(self, child: _Child, url: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if child.process.returncode is not None:
+                    raise ServiceFailed(f"{child.name} exited; see {child.log_path}")
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    async with session.get(url) as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.1)
+        raise ServiceFailed(
+            f"{child.name} not healthy after {START_TIMEOUT} s; see {child.log_path}"
+        )
+
+    async def start(self) -> None:
+        """Start Redis, migrate the web database, start the activity service and a worker."""
+        await asyncio.to_thread(self.redis.start)
+        migrate = await self._spawn("migrate", "migrate")
+        if await migrate.process.wait() != 0:
+            raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
+        activity = await self._spawn("activity", "activity")
+        await self._wait_healthy(activity, f"{self.activity_url}/healthz")
+        await self._spawn("worker", "worker")
+
+    async def start_web(self, **settings: str) -> str:
+        """Start one web process with these extra settings; answers its base URL."""
+        await self.stop_web()
+        port = free_port()
+        self._web = await self._spawn(f"web-{port}", "web", WEB_PORT=str(port), **settings)
+        url = f"http://127.0.0.1:{port}"
+        await self._wait_healthy(self._web, f"{url}/healthz")
+        return url
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds each running child used so far, by service (web, activity, worker)."""
+        used: dict[str, float] = {}
+        for child in self._children:
+            seconds = child.cpu()
+            if seconds is not None:
+                used[child.name.split("-")[0]] = seconds
+        return used
+
+    async def stop_web(self) -> None:
+        if self._web is not None:
+            await self._web.stop()
+            self._children.remove(self._web)
+            self._web = None
+
+    async def stop(self) -> None:
+        """Stop every child started here (newest first), then Redis."""
+        for child in reversed(self._children):
+            await child.stop()
+        self._children.clear()
+        if self.redis.running():
+            await asyncio.to_thread(self.redis.stop)
+
+    async def __aenter__(self) -> LocalSuite:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()

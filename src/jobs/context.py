@@ -1,0 +1,83 @@
+"""What the worker's jobs share, opened in arq's `on_startup` and closed in `on_shutdown`."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from arq.connections import ArqRedis
+
+from ..common.activity_client import ActivityClient
+from ..common.logging import configure_logging
+from ..common.settings import Settings
+from .connection import make_patient
+from .dead_letters import DeadLetterStore
+from .heartbeat import Heartbeat, worker_identity
+from .stats import WorkerStats
+
+__all__ = ["CLIENT_TIMEOUT", "CONTEXT_KEY", "WorkerContext", "close_context", "open_context"]
+
+CONTEXT_KEY = "wolfit"
+CLIENT_TIMEOUT = 8.0  # one POST; the job's own timeout (arq) is set above the whole delivery
+
+
+@dataclass
+class WorkerContext:
+    """The shared HTTP client, Redis, dead-letter store, counters and heartbeat of a worker."""
+
+    settings: Settings
+    redis: ArqRedis
+    session: aiohttp.ClientSession
+    client: ActivityClient
+    dead_letters: DeadLetterStore
+    stats: WorkerStats
+    heartbeat: Heartbeat
+    rng: random.Random = field(default_factory=random.Random)
+
+
+def _log_as_json() -> None:
+    """JSON lines for our loggers and arq's: `arq` installs a text handler of its own."""
+    configure_logging("worker")
+    arq_logger = logging.getLogger("arq")
+    arq_logger.handlers.clear()
+    arq_logger.propagate = True
+
+
+async def open_context(ctx: dict[str, Any], settings: Settings, token: str) -> WorkerContext:
+    """Open the worker's resources into `ctx` (arq's `on_startup`)."""
+    _log_as_json()
+    redis: ArqRedis = ctx["redis"]
+    make_patient(redis)
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max(100, settings.worker_max_jobs + 10))
+    )
+    client = ActivityClient(session, settings.activity_url, token, timeout=CLIENT_TIMEOUT)
+    stats = WorkerStats()
+    heartbeat = Heartbeat(redis, stats, worker_identity(max_jobs=settings.worker_max_jobs))
+    context = WorkerContext(
+        settings=settings,
+        redis=redis,
+        session=session,
+        client=client,
+        dead_letters=DeadLetterStore(redis),
+        stats=stats,
+        heartbeat=heartbeat,
+    )
+    ctx[CONTEXT_KEY] = context
+    await heartbeat.start()
+    logging.getLogger(__name__).info(
+        "worker %s delivering to %s", heartbeat.worker_id, settings.activity_url
+    )
+    return context
+
+
+async def close_context(ctx: dict[str, Any]) -> None:
+    """Close what `open_context` opened (arq's `on_shutdown`)."""
+    context: WorkerContext | None = ctx.pop(CONTEXT_KEY, None)
+    if context is None:
+        return
+    await context.heartbeat.stop()
+    await context.session.close()

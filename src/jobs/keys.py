@@ -1,0 +1,52 @@
+"""Names of the Redis keys the jobs service keeps beside arq's own (`arq:*`).
+
+arq keeps the queue, the jobs, their results and in-progress markers; everything arq does not
+keep (dead letters, heartbeats, delivery stories, health history, per-minute counters) lives
+under `wolfit:` so an operator can tell the two apart with `redis-cli --scan`.
+"""
+
+from __future__ import annotations
+
+from arq.constants import default_queue_name
+
+__all__ = [
+    "ACTIVITY_HEALTH",
+    "DEAD_LETTER_ENTRIES",
+    "DEAD_LETTER_INDEX",
+    "QUEUE_NAME",
+    "RECENT_FAILURES",
+    "RECENT_JOBS",
+    "WORKERS_INDEX",
+    "WORKERS_LAST_SEEN",
+    "delivery_story",
+    "minute_counters",
+    "worker_alive",
+]
+
+QUEUE_NAME = default_queue_name  # "arq:queue": stock arq tools see our jobs
+
+DEAD_LETTER_INDEX = "wolfit:dead-letters"  # sorted set: event id -> dead-lettered at (ms)
+DEAD_LETTER_ENTRIES = "wolfit:dead-letters:entries"  # hash: event id -> entry as JSON
+
+WORKERS_INDEX = "wolfit:workers"  # sorted set: worker id -> last beat (s); pruned after 1 h
+WORKERS_LAST_SEEN = "wolfit:workers:last"  # hash: worker id -> last heartbeat as JSON
+
+ACTIVITY_HEALTH = "wolfit:activity-health"  # list, newest first, capped
+
+RECENT_JOBS = "wolfit:jobs:recent"  # list of finished job ids, newest first, capped
+RECENT_FAILURES = "wolfit:jobs:recent-failures"  # the same, dead-lettered jobs only
+
+
+def worker_alive(worker_id: str) -> str:
+    """The heartbeat key of one worker: present (with a short TTL) while it beats."""
+    return f"wolfit:worker:{worker_id}"
+
+
+def delivery_story(job_id: str) -> str:
+    """The list of one job's delivery tries (number, delay chosen, error), with a TTL."""
+    return f"wolfit:delivery:{job_id}"
+
+
+def minute_counters(epoch_minute: int) -> str:
+    """The hash of delivery counters (done, retried, failed, latency) for one minute."""
+    return f"wolfit:stats:{epoch_minute}"

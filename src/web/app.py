@@ -1,0 +1,50 @@
+"""The application factory of Wolfit, the web app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from src.common.metrics import METRICS_KEY, HttpMetrics
+from src.common.middleware import request_id_middleware
+from src.common.settings import Settings
+
+from .events.relay import RelayPolicy
+from .instruments import WEB_METRICS, WebMetrics
+from .keys import RELAY_POLICY, SETTINGS
+from .pages import error_pages_middleware
+from .resources import CLEANUP_CONTEXTS, sessions_middleware
+from .routes import setup_routes
+from .security.csrf import csrf_middleware
+from .security.headers import security_headers_middleware
+from .templating import setup_templates
+
+__all__ = ["create_app"]
+
+MAX_REQUEST_BODY = 1024 * 1024
+
+
+def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -> web.Application:
+    """The web app for `settings`; nothing is opened until the app starts.
+
+    `relay_policy` tunes the outbox relay (tests make it quick); the default suits production.
+    """
+    metrics = HttpMetrics()
+    app = web.Application(
+        middlewares=[
+            request_id_middleware,
+            metrics.middleware,
+            security_headers_middleware,
+            sessions_middleware,
+            error_pages_middleware,
+            csrf_middleware,
+        ],
+        client_max_size=MAX_REQUEST_BODY,
+    )
+    app[SETTINGS] = settings
+    app[RELAY_POLICY] = relay_policy or RelayPolicy()
+    app[METRICS_KEY] = metrics
+    app[WEB_METRICS] = WebMetrics(metrics.registry)
+    setup_templates(app)
+    setup_routes(app)
+    app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    return app

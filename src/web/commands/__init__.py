@@ -1,0 +1,1 @@
+"""`wolfit migrate`, `wolfit create-admin` and `wolfit seed`: one module each, `main(argv)`."""

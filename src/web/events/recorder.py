@@ -1,0 +1,110 @@
+"""Every action's activity event: durable with the action, then handed on per ACTIVITY_MODE.
+
+In a view::
+
+    async with database.write() as session:
+        post = await create_post(session, ...)
+        event = builders.post_created(user, post, request_id=...)
+        await recorder.stage(session, event)  # the outbox row, in the action's transaction
+    await recorder.deliver(event)           # after the commit; never raises
+
+`async`: enqueue the event (`post_activity`, `_job_id` = event id) and drop the outbox row.
+`sync`: POST it to the activity service while the user waits (the slow design the benchmark
+measures). `off`: nothing at all, the baseline. In both logging modes a failed hand-over
+leaves the row in the outbox, marked, and the relay delivers it through the queue later: an
+action that succeeded is never turned into an error by its event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.common.activity_client import ActivityClient, ActivityError
+from src.common.events import ActivityEvent
+from src.common.settings import ActivityMode
+
+from ..data import outbox
+from ..database import Database
+from ..instruments import WebMetrics
+from .purger import OutboxPurger
+from .queue import EventQueue, QueueUnavailable
+
+__all__ = ["EventRecorder"]
+
+log = logging.getLogger(__name__)
+
+
+class EventRecorder:
+    """Stages events in the outbox and delivers them after the commit."""
+
+    def __init__(
+        self,
+        mode: ActivityMode,
+        database: Database,
+        queue: EventQueue,
+        client: ActivityClient,
+        purger: OutboxPurger,
+        metrics: WebMetrics,
+    ) -> None:
+        self.mode = mode
+        self.database = database
+        self.queue = queue
+        self.client = client
+        self.purger = purger
+        self.metrics = metrics
+
+    @property
+    def enabled(self) -> bool:
+        """False in `off` mode: no event is written or sent."""
+        return self.mode != "off"
+
+    async def stage(self, session: AsyncSession, event: ActivityEvent) -> None:
+        """Write `event` to the outbox in the caller's (the action's) transaction."""
+        if self.enabled:
+            await outbox.add(session, event)
+
+    async def record(self, event: ActivityEvent) -> None:
+        """Stage `event` in a transaction of its own, then deliver it.
+
+        For actions that change nothing else (login, logout, failed login). A database error
+        propagates: the action then did not happen either.
+        """
+        if not self.enabled:
+            return
+        async with self.database.write() as session:
+            await self.stage(session, event)
+        await self.deliver(event)
+
+    async def deliver(self, event: ActivityEvent) -> None:
+        """Hand a committed event on (queue or inline POST); on failure the outbox keeps it."""
+        if not self.enabled:
+            return
+        try:
+            if self.mode == "sync":
+                await self.client.post_event(event.to_json_dict())
+            else:
+                await self.queue.enqueue(event)
+        except asyncio.CancelledError:
+            raise
+        except (QueueUnavailable, ActivityError) as exc:
+            log.warning("event %s stays in the outbox: %s", event.id, exc)
+            await self._mark_failed(event, str(exc))
+            return
+        except Exception as exc:
+            log.exception("event %s stays in the outbox after an unexpected error", event.id)
+            await self._mark_failed(event, f"{exc.__class__.__name__}: {exc}")
+            return
+        self.metrics.count(event.type, "posted" if self.mode == "sync" else "enqueued")
+        self.purger.discard(str(event.id))
+
+    async def _mark_failed(self, event: ActivityEvent, error: str) -> None:
+        # Tells the relay the row is not in flight, so it is retried without waiting.
+        self.metrics.count(event.type, "kept")
+        try:
+            async with self.database.write() as session:
+                await outbox.record_failure(session, str(event.id), error)
+        except Exception:
+            log.warning("could not mark event %s as failed; the relay will find it", event.id)

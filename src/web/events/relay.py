@@ -1,0 +1,120 @@
+"""The outbox relay: a task in each web process that enqueues events left in the outbox.
+
+Rows stay behind when Redis was down at the action (they are marked with the error) or when
+the process died between commit and enqueue (unmarked; taken once older than `grace`). The
+relay looks every `interval` seconds; while the queue is unreachable it backs off, doubling
+up to `max_backoff`. Several web processes may relay at once: enqueueing is idempotent on the
+event id, and deleting a row twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..data import outbox
+from ..database import Database
+from ..instruments import WebMetrics
+from ..models import utcnow
+from .queue import EventQueue, QueueUnavailable
+
+__all__ = ["OutboxRelay", "RelayPolicy"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayPolicy:
+    """How eagerly the relay works; the defaults suit production, tests pass small ones."""
+
+    interval: float = 1.0  # seconds between looks at the outbox while all is well
+    grace: float = 30.0  # an untried row younger than this may still be in flight
+    max_backoff: float = 30.0  # longest wait while Redis is down
+    batch: int = 200  # rows per look
+
+
+class OutboxRelay:
+    """Hands outbox leftovers to the queue, then deletes them."""
+
+    def __init__(
+        self, database: Database, queue: EventQueue, policy: RelayPolicy, metrics: WebMetrics
+    ) -> None:
+        self.database = database
+        self.queue = queue
+        self.policy = policy
+        self.metrics = metrics
+        self._task: asyncio.Task[None] | None = None
+        self.relayed = 0
+
+    async def relay_once(self) -> int:
+        """Enqueue one batch of leftovers; answers how many; `QueueUnavailable` if Redis is down."""
+        fresh_since = utcnow() - timedelta(seconds=self.policy.grace)
+        async with self.database.read() as session:
+            entries = await outbox.leftovers(
+                session, fresh_since=fresh_since, limit=self.policy.batch
+            )
+        if not entries:
+            return 0
+        handed_over: list[str] = []
+        failure: tuple[str, str] | None = None
+        for entry in entries:
+            try:
+                await self.queue.enqueue(entry.event)
+            except QueueUnavailable as exc:
+                failure = (entry.id, str(exc))
+                break
+            except Exception as exc:
+                # One bad row must not block the others; it keeps its error for operators.
+                log.exception("outbox row %s could not be enqueued", entry.id)
+                await self._record_failure(entry.id, f"{exc.__class__.__name__}: {exc}")
+                continue
+            handed_over.append(entry.id)
+            self.metrics.count(str(entry.event.get("type", "unknown")), "relayed")
+        async with self.database.write() as session:
+            await outbox.delete_entries(session, handed_over)
+            if failure is not None:
+                await outbox.record_failure(session, *failure)
+        self.relayed += len(handed_over)
+        if handed_over:
+            log.info("relayed %d events from the outbox", len(handed_over))
+        if failure is not None:
+            raise QueueUnavailable(failure[1])
+        return len(handed_over)
+
+    async def _record_failure(self, event_id: str, error: str) -> None:
+        async with self.database.write() as session:
+            await outbox.record_failure(session, event_id, error)
+
+    async def run(self) -> None:
+        """Relay until cancelled, backing off while the queue or the database fails."""
+        delay = self.policy.interval
+        while True:
+            try:
+                moved = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except QueueUnavailable as exc:
+                delay = min(self.policy.max_backoff, max(delay, self.policy.interval) * 2)
+                log.warning("job queue unavailable (%s); next try in %.1f s", exc, delay)
+            except Exception:
+                delay = min(self.policy.max_backoff, max(delay, self.policy.interval) * 2)
+                log.exception("outbox relay failed; next try in %.1f s", delay)
+            else:
+                delay = self.policy.interval
+                if moved == self.policy.batch:
+                    continue  # more are waiting: no pause
+            await asyncio.sleep(delay * random.uniform(0.8, 1.0))
+
+    def start(self) -> None:
+        """Run the relay as a background task."""
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Cancel the task and wait for it."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None

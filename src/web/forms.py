@@ -1,0 +1,192 @@
+"""The site's forms: field names of SPEC section 7, checks, and messages for the user.
+
+Each `parse_*` takes the posted form and answers the cleaned values, or raises `FormInvalid`
+whose `errors` map each field to a sentence, so the view re-renders the form with them (400).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .models import CATEGORY_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX
+
+__all__ = [
+    "CommentForm",
+    "FormInvalid",
+    "LoginForm",
+    "PostForm",
+    "RegisterForm",
+    "parse_comment",
+    "parse_direction",
+    "parse_login",
+    "parse_post",
+    "parse_register",
+]
+
+USERNAME_MIN = 3
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024  # argon2 hashes anything, but not megabytes per login
+BODY_MAX = 40_000
+COMMENT_MAX = 10_000
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+CATEGORY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CHECKED = ("on", "true", "1", "yes")
+
+
+class FormInvalid(ValueError):
+    """A form with bad fields; `errors` maps each field to what is wrong, `values` keeps input."""
+
+    def __init__(self, errors: dict[str, str], values: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+        self.values = values
+
+
+def _text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _clean_text(value: str) -> str:
+    # Normalise line ends and drop NUL, which PostgreSQL refuses in text columns.
+    return value.replace("\r\n", "\n").replace("\x00", "")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterForm:
+    username: str
+    email: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoginForm:
+    username: str
+    password: str
+    remember_me: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PostForm:
+    title: str
+    body: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentForm:
+    body: str
+
+
+def check_username(username: str) -> str | None:
+    """What is wrong with a new username, or None."""
+    if not USERNAME_MIN <= len(username) <= USERNAME_MAX:
+        return f"Use {USERNAME_MIN} to {USERNAME_MAX} characters."
+    if not USERNAME_PATTERN.match(username):
+        return "Use only letters, digits, '-' and '_'."
+    return None
+
+
+def check_email(email: str) -> str | None:
+    """What is wrong with an email address, or None."""
+    if not email:
+        return "Enter your email address."
+    if len(email) > EMAIL_MAX or not EMAIL_PATTERN.match(email):
+        return "Enter an email address like name@example.org."
+    return None
+
+
+def check_password(password: str) -> str | None:
+    """What is wrong with a new password, or None."""
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    return None
+
+
+def parse_register(form: Mapping[str, Any]) -> RegisterForm:
+    """`username`, `email`, `password`, `password2`."""
+    username = _text(form, "username").strip()
+    email = _text(form, "email").strip()
+    password, password2 = _text(form, "password"), _text(form, "password2")
+    errors: dict[str, str] = {}
+    for field, problem in (
+        ("username", check_username(username)),
+        ("email", check_email(email)),
+        ("password", check_password(password)),
+    ):
+        if problem:
+            errors[field] = problem
+    if "password" not in errors and password != password2:
+        errors["password2"] = "The two passwords differ; type the same one twice."
+    if errors:
+        raise FormInvalid(errors, {"username": username, "email": email})
+    return RegisterForm(username=username, email=email, password=password)
+
+
+def parse_login(form: Mapping[str, Any]) -> LoginForm:
+    """`username`, `password`, `remember_me` (a checkbox)."""
+    username = _text(form, "username").strip()
+    password = _text(form, "password")
+    remember = _text(form, "remember_me").lower() in _CHECKED
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = "Enter your username."
+    if not password:
+        errors["password"] = "Enter your password."  # noqa: S105 (a message)
+    elif len(password) > PASSWORD_MAX:
+        errors["password"] = f"Passwords have at most {PASSWORD_MAX} characters."
+    if errors:
+        raise FormInvalid(errors, {"username": username, "remember_me": "on" if remember else ""})
+    return LoginForm(username=username, password=password, remember_me=remember)
+
+
+def parse_post(form: Mapping[str, Any]) -> PostForm:
+    """`title`, `body` (Markdown, may be empty), `category`."""
+    title = " ".join(_clean_text(_text(form, "title")).split())
+    body = _clean_text(_text(form, "body")).strip()
+    category = _text(form, "category").strip().lower()
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Give your post a title."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title within {TITLE_MAX} characters."
+    if len(body) > BODY_MAX:
+        errors["body"] = f"Keep the text within {BODY_MAX:,} characters."
+    if not category:
+        errors["category"] = "Choose a category, for example 'general'."
+    elif len(category) > CATEGORY_MAX or not CATEGORY_PATTERN.match(category):
+        errors["category"] = (
+            f"Use up to {CATEGORY_MAX} lowercase letters, digits, '-' and '_' (like 'python')."
+        )
+    if errors:
+        raise FormInvalid(errors, {"title": title, "body": body, "category": category})
+    return PostForm(title=title, body=body, category=category)
+
+
+def parse_comment(form: Mapping[str, Any]) -> CommentForm:
+    """`body`."""
+    body = _clean_text(_text(form, "body")).strip()
+    if not body:
+        raise FormInvalid({"body": "Write something first."}, {"body": body})
+    if len(body) > COMMENT_MAX:
+        raise FormInvalid(
+            {"body": f"Keep comments within {COMMENT_MAX:,} characters."}, {"body": body}
+        )
+    return CommentForm(body=body)
+
+
+def parse_direction(form: Mapping[str, Any]) -> str | None:
+    """`direction`: `up` or `down`, else None."""
+    direction = _text(form, "direction").strip().lower()
+    return direction if direction in ("up", "down") else None
+
+
+def valid_category(name: str) -> bool:
+    """Whether `name` can be a category (the shape new posts are held to)."""
+    return 0 < len(name) <= CATEGORY_MAX and bool(CATEGORY_PATTERN.match(name))

@@ -1,0 +1,58 @@
+"""The web app's own Prometheus metrics, beside the HTTP ones of `src.common.metrics`:
+what became of each activity event, and how many wait in the outbox."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from src.common.metrics import METRICS_KEY
+
+from .data import outbox
+
+__all__ = ["WEB_METRICS", "WebMetrics", "metrics_handler"]
+
+log = logging.getLogger(__name__)
+
+# How an event left the request (or the outbox): `enqueued` (async), `posted` (sync, stored
+# inline), `kept` (the hand-over failed; the outbox keeps it), `relayed` (by the relay).
+OUTCOMES = ("enqueued", "posted", "kept", "relayed")
+
+
+class WebMetrics:
+    """Counters of activity events by type and outcome, and the outbox backlog."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "wolfit_web_events_total",
+            "Activity events of web actions, by type and outcome "
+            "(enqueued, posted, kept in the outbox, relayed from it).",
+            ["type", "outcome"],
+            registry=registry,
+        )
+        self.outbox_backlog = Gauge(
+            "wolfit_web_outbox_events",
+            "Events waiting in the outbox, counted at each scrape.",
+            registry=registry,
+        )
+
+    def count(self, event_type: str, outcome: str) -> None:
+        """One event of `event_type` had `outcome`."""
+        self.events.labels(event_type, outcome).inc()
+
+
+WEB_METRICS = web.AppKey("web_metrics", WebMetrics)
+
+
+async def metrics_handler(request: web.Request) -> web.StreamResponse:
+    """`GET /metrics`: the outbox backlog is counted now, then everything is rendered."""
+    from .keys import DATABASE  # keys imports the event classes, which import this module
+
+    try:
+        async with request.app[DATABASE].read() as session:
+            request.app[WEB_METRICS].outbox_backlog.set(await outbox.count(session))
+    except Exception as exc:
+        log.warning("/metrics: outbox backlog not counted: %s", exc)
+    return await request.app[METRICS_KEY].handler(request)

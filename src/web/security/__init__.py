@@ -1,0 +1,1 @@
+"""Passwords, sessions, CSRF, response headers and safe redirects of the web app."""

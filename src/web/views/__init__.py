@@ -1,0 +1,1 @@
+"""The site's request handlers, thin: parse, call the data layer, record the event, answer."""

@@ -1,0 +1,141 @@
+"""Accounts: register, log in (with "remember me") and log out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from ..auth import current_user
+from ..data.users import create_user, find_user
+from ..errors import EmailTaken, UsernameTaken
+from ..events import builders
+from ..forms import FormInvalid, parse_login, parse_register
+from ..keys import DATABASE, EVENT_RECORDER
+from ..security.passwords import PasswordPolicy, hash_password, verify_password
+from ..security.sessions import log_in, log_out
+from ..templating import render
+from .common import redirect, request_id, safe_next_from
+
+__all__ = ["login", "login_form", "logout", "register", "register_form"]
+
+WRONG_LOGIN = "Wrong username or password."
+
+
+def _next(request: web.Request, form: MultiDictProxy[Any] | None = None) -> str:
+    value = form.get("next") if form is not None else request.query.get("next")
+    return safe_next_from(value, request.app.router["front_page"].url_for())
+
+
+async def _page(
+    request: web.Request,
+    template: str,
+    *,
+    next_path: str,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    context = {"errors": errors or {}, "values": values or {}, "next": next_path}
+    return await render(request, template, context, status=status)
+
+
+async def _again(
+    request: web.Request,
+    template: str,
+    next_path: str,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status: int = 400,
+) -> web.Response:
+    """The form once more, with what was wrong and what the user typed (never passwords)."""
+    return await _page(
+        request, template, next_path=next_path, errors=errors, values=values, status=status
+    )
+
+
+async def register_form(request: web.Request) -> web.StreamResponse:
+    """`GET /register`."""
+    if await current_user(request) is not None:
+        raise redirect(_next(request))
+    return await _page(request, "register.html", next_path=_next(request))
+
+
+async def register(request: web.Request) -> web.StreamResponse:
+    """`POST /register` (`username`, `email`, `password`, `password2`): an account, logged in."""
+    form = await request.post()
+    next_path = _next(request, form)
+    try:
+        fields = parse_register(form)
+    except FormInvalid as exc:
+        return await _again(request, "register.html", next_path, exc.errors, exc.values)
+    password_hash = await hash_password(fields.password)
+    recorder = request.app[EVENT_RECORDER]
+    try:
+        async with request.app[DATABASE].write() as session:
+            user = await create_user(
+                session, username=fields.username, email=fields.email, password_hash=password_hash
+            )
+            event = builders.user_registered(user, request_id=request_id(request))
+            await recorder.stage(session, event)
+    except (UsernameTaken, EmailTaken) as exc:
+        field = "username" if isinstance(exc, UsernameTaken) else "email"
+        values = {"username": fields.username, "email": fields.email}
+        return await _again(request, "register.html", next_path, {field: str(exc)}, values)
+    await recorder.deliver(event)
+    await log_in(request, user.id, remember=False)
+    raise redirect(next_path)
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    """`GET /login`."""
+    if await current_user(request) is not None:
+        raise redirect(_next(request))
+    return await _page(request, "login.html", next_path=_next(request))
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """`POST /login` (`username`, `password`, `remember_me`): a new session, or 401."""
+    form = await request.post()
+    next_path = _next(request, form)
+    try:
+        fields = parse_login(form)
+    except FormInvalid as exc:
+        return await _again(request, "login.html", next_path, exc.errors, exc.values)
+    database, recorder = request.app[DATABASE], request.app[EVENT_RECORDER]
+    async with database.read() as session:
+        user = await find_user(session, fields.username)
+    password_hash = user.password_hash if user is not None else None
+    if user is None or not await verify_password(password_hash, fields.password):
+        failed = builders.login_failed(
+            fields.username, user, remote=request.remote, request_id=request_id(request)
+        )
+        await recorder.record(failed)
+        values = {"username": fields.username, "remember_me": "on" if fields.remember_me else ""}
+        return await _again(request, "login.html", next_path, {"form": WRONG_LOGIN}, values, 401)
+    new_hash = None
+    if PasswordPolicy.hasher.check_needs_rehash(user.password_hash):
+        new_hash = await hash_password(fields.password)
+    event = builders.user_logged_in(
+        user, remember=fields.remember_me, request_id=request_id(request)
+    )
+    async with database.write() as session:
+        if new_hash is not None:
+            stored = await session.merge(user, load=True)
+            stored.password_hash = new_hash
+        await recorder.stage(session, event)
+    await recorder.deliver(event)
+    await log_in(request, user.id, remember=fields.remember_me)
+    raise redirect(next_path)
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """`POST /logout`: the session ends; back to the front page."""
+    user = await current_user(request)
+    if user is not None:
+        await request.app[EVENT_RECORDER].record(
+            builders.user_logged_out(user, request_id=request_id(request))
+        )
+    await log_out(request)
+    raise redirect(request.app.router["front_page"].url_for())

@@ -1,0 +1,83 @@
+"""`/u/{username}`: a user's posts and recent activity, fetched from the activity service.
+
+Everyone sees what the user did in public (posts, comments, votes); logins, logouts and
+failed logins are shown only to the user and to admins. When the activity service does not
+answer, the page still renders, with a note instead of the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from src.common.activity_client import ActivityError
+
+from ..auth import current_user
+from ..data.posts import list_posts
+from ..data.users import find_user
+from ..errors import NotFound
+from ..keys import ACTIVITY_CLIENT, DATABASE
+from ..models import User
+from ..templating import render
+from .common import page_number
+
+__all__ = ["profile"]
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_LIMIT = 20
+ACTIVITY_TIMEOUT = 3.0  # seconds; a slow activity service must not hold the page
+UNAVAILABLE = "Recent activity is unavailable right now: the activity service is not answering."
+PUBLIC_TYPES = frozenset({"post.create", "post.vote", "comment.create", "user.register"})
+
+
+async def _recent_activity(
+    request: web.Request, user: User, *, private: bool
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The user's newest events (public ones unless `private`), or a note saying why not."""
+    client = request.app[ACTIVITY_CLIENT]
+    try:
+        async with asyncio.timeout(ACTIVITY_TIMEOUT):
+            page = await client.list_activities(username=user.username, limit=50)
+    except (ActivityError, TimeoutError) as exc:
+        log.warning("activity of %s unavailable: %s", user.username, exc)
+        return [], UNAVAILABLE
+    items = [
+        item
+        for item in page.get("items", [])
+        if item.get("user_id") == user.id and (private or item.get("type") in PUBLIC_TYPES)
+    ]
+    for item in items:
+        try:
+            item["when"] = datetime.fromisoformat(item["timestamp"])
+        except (KeyError, TypeError, ValueError):
+            item["when"] = None
+    return items[:ACTIVITY_LIMIT], None
+
+
+async def profile(request: web.Request) -> web.Response:
+    """`/u/{username}`: the user's posts (`?page=`) and recent activity."""
+    name = request.match_info["username"]
+    page = page_number(request)
+    viewer = await current_user(request)
+    async with request.app[DATABASE].read() as session:
+        user = await find_user(session, name) if len(name) <= 64 else None
+        if user is None:
+            raise NotFound(f"There is no user called {name[:64]!r}.")
+        posts = await list_posts(
+            session, page=page, author_id=user.id, viewer_id=viewer.id if viewer else None
+        )
+    private = viewer is not None and (viewer.id == user.id or viewer.is_admin)
+    activity, activity_note = await _recent_activity(request, user, private=private)
+    context = {
+        "user": user,
+        "posts": posts,
+        "activity": activity,
+        "activity_note": activity_note,
+        "private_activity": private,
+    }
+    return await render(request, "profile.html", context)

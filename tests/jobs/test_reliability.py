@@ -1,0 +1,178 @@
+"""The guarantees of SPEC section 10 for the queue, with real processes.
+
+Workers run as `wolfit worker` or `arq src.jobs.WorkerSettings` subprocesses on a Redis of
+the test's own (AOF on); the activity service runs in-process so the test can stop it, start
+it again on the same database, and count what it stored. Every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from arq.connections import ArqRedis
+
+from src.common.embedded_redis import EmbeddedRedis
+from src.common.events import ActivityEvent
+from src.common.settings import Settings
+from src.jobs import (
+    DeadLetterStore,
+    QueueUnavailable,
+    create_pool,
+    enqueue_event,
+    live_workers,
+)
+
+from .conftest import ActivityService
+from .helpers import ARQ_WORKER, WOLFIT_WORKER, settings_env, wait_for, worker_process
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def own_settings(activity: ActivityService, own_redis: EmbeddedRedis) -> Settings:
+    """Settings for workers: the activity service, the test's own Redis, quick backoff."""
+    return activity.settings.model_copy(
+        update={
+            "redis_url": own_redis.url,
+            "delivery_backoff_base": 0.05,
+            "delivery_backoff_cap": 1.0,
+        }
+    )
+
+
+@pytest.fixture
+async def own_pool(own_settings: Settings) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(own_settings)
+    yield pool
+    await pool.aclose()
+
+
+def _events(count: int, prefix: str = "e") -> list[ActivityEvent]:
+    return [
+        ActivityEvent.new("post.create", details=f"{prefix}{n}", user_id=n, username="al")
+        for n in range(count)
+    ]
+
+
+async def _enqueue(pool: ArqRedis, events: list[ActivityEvent]) -> None:
+    for event in events:
+        assert await enqueue_event(pool, event)
+
+
+async def _all_stored(activity: ActivityService, events: list[ActivityEvent]) -> bool:
+    return len(await activity.stored_ids()) >= len(events)
+
+
+async def _assert_stored_exactly_once(
+    activity: ActivityService, events: list[ActivityEvent]
+) -> None:
+    stored = await activity.stored_ids()
+    assert len(stored) == len(set(stored)), "an event was stored twice"
+    assert sorted(stored) == sorted(str(event.id) for event in events)
+
+
+async def test_an_outage_of_the_activity_service_loses_nothing(
+    activity: ActivityService, own_settings: Settings, own_pool: ArqRedis, tmp_path: Path
+) -> None:
+    await activity.stop()
+    events = _events(200)
+    await _enqueue(own_pool, events)
+    env = settings_env(own_settings)
+    with worker_process(WOLFIT_WORKER, env, tmp_path / "worker.log") as worker:
+
+        async def each_failed_once() -> bool:
+            keys = [f"wolfit:delivery:{event.id}" for event in events]
+            return await own_pool.exists(*keys) == len(events)
+
+        await wait_for(each_failed_once, timeout=30, what="every event to fail once")
+        await activity.start()
+        await wait_for(lambda: _all_stored(activity, events), timeout=30, what="the backlog")
+        assert await worker.stop() == 0
+    await _assert_stored_exactly_once(activity, events)
+    assert await DeadLetterStore(own_pool).count() == 0
+    assert {status for _, status in activity.posts} == {201}  # refused tries never arrived
+
+
+async def test_a_worker_killed_mid_delivery_loses_nothing(
+    activity: ActivityService, own_settings: Settings, own_pool: ArqRedis, tmp_path: Path
+) -> None:
+    await activity.stop()
+    await activity.start(sleep_time=1.0)  # the service sleeps after saving: slow answers
+    events = _events(40)
+    await _enqueue(own_pool, events)
+    env = settings_env(own_settings, WORKER_MAX_JOBS="20")
+    with worker_process(WOLFIT_WORKER, env, tmp_path / "first.log") as first:
+        [victim] = await wait_for(lambda: live_workers(own_pool), timeout=20, what="a worker")
+
+        async def deliveries_in_flight() -> bool:
+            return len(activity.posts) == 0 and len(await activity.stored_ids()) >= 10
+
+        await wait_for(deliveries_in_flight, timeout=20, what="deliveries in flight")
+        first.kill()  # SIGKILL: no clean-up of any kind
+        killed_at = time.monotonic()
+    in_progress = [key async for key in own_pool.scan_iter(match="arq:in-progress:*")]
+    assert in_progress, "the worker held no delivery when it was killed"
+
+    with worker_process(ARQ_WORKER, env, tmp_path / "second.log") as second:
+
+        async def victim_gone() -> bool:
+            return victim.id not in [worker.id for worker in await live_workers(own_pool)]
+
+        await wait_for(victim_gone, timeout=30, what="the killed worker to leave the live list")
+        assert time.monotonic() - killed_at <= 30  # SPEC: a heartbeat expires within 30 s
+        # Its deliveries run again once arq's in-progress keys expire (job timeout + 10 s).
+        await wait_for(lambda: _all_stored(activity, events), timeout=60, what="every event")
+
+        async def queue_drained() -> bool:
+            jobs = await own_pool.zrange("arq:queue", 0, -1)
+            return not [job for job in jobs if not job.startswith(b"cron:")]
+
+        await wait_for(queue_drained, timeout=30, what="the re-runs to finish")
+        assert await second.stop() == 0
+    await _assert_stored_exactly_once(activity, events)
+    statuses = [status for _, status in activity.posts]
+    assert 200 in statuses  # a killed delivery ran again; the service kept one copy
+
+
+@pytest.mark.parametrize("command", [WOLFIT_WORKER, ARQ_WORKER], ids=["wolfit-worker", "arq"])
+async def test_a_redis_restart_under_a_running_worker_loses_nothing(
+    activity: ActivityService,
+    own_settings: Settings,
+    own_pool: ArqRedis,
+    own_redis: EmbeddedRedis,
+    tmp_path: Path,
+    command: list[str],
+) -> None:
+    await activity.stop()
+    await activity.start(sleep_time=0.2)  # 20 at a time: 150 events take 1.5 s at least
+    before, after = _events(150, "before"), _events(50, "after")
+    await _enqueue(own_pool, before)
+    env = settings_env(own_settings, WORKER_MAX_JOBS="20")
+    with worker_process(command, env, tmp_path / "worker.log") as worker:
+
+        async def some_delivered() -> bool:
+            return len(await activity.stored_ids()) >= 20
+
+        await wait_for(some_delivered, timeout=20, what="the first deliveries")
+        own_redis.restart()  # SIGTERM (AOF flushed), then the same port and data
+        assert await own_pool.zcard("arq:queue") > 50  # most events still queued
+        for event in after:
+
+            async def enqueued(event: ActivityEvent = event) -> bool:
+                try:
+                    return await enqueue_event(own_pool, event)
+                except QueueUnavailable:  # Redis still loading its AOF
+                    return False
+
+            await wait_for(enqueued, timeout=20, what="Redis to take jobs again")
+        await wait_for(
+            lambda: _all_stored(activity, before + after), timeout=60, what="every event"
+        )
+        assert worker.alive()
+        live = await wait_for(lambda: live_workers(own_pool), timeout=20, what="a live worker")
+        assert [w.pid for w in live] == [worker.pid]  # the same process kept working
+        assert await worker.stop() == 0
+    await _assert_stored_exactly_once(activity, before + after)

@@ -1,0 +1,121 @@
+"""The site in a real headless Chromium (Playwright): register, post, vote, and see the
+score change, the way a person would. With WOLFIT_SCREENSHOTS=1 it also saves the front page
+and a post page to docs/screenshots/ (never in CI, so the tree stays clean)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from src.common.settings import Settings
+from src.web import create_app
+from src.web.commands.seed import seed
+from src.web.database import Database, create_engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+async def server(
+    web_settings: Settings,
+    redis_url: str,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> TestServer:
+    database = Database(create_engine(web_settings.database_url))
+    try:
+        await seed(database)  # a front page with some life in it
+    finally:
+        await database.dispose()
+    # The default mode, as users run it; events wait in the test's Redis (no worker here).
+    settings = web_settings.model_copy(update={"activity_mode": "async", "redis_url": redis_url})
+    return await aiohttp_server(create_app(settings))
+
+
+@pytest.fixture
+async def page(server: TestServer) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                base_url=str(server.make_url("/")), viewport={"width": 1100, "height": 900}
+            )
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def _screenshot(page: Any, name: str) -> None:
+    if os.environ.get("WOLFIT_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+async def test_register_post_and_vote_in_a_browser(page: Any) -> None:
+    from playwright.async_api import expect
+
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+
+    await page.goto("/")
+    await expect(page.get_by_role("heading", name="Newest posts")).to_be_visible()
+    await page.get_by_role("navigation", name="Site").get_by_role("link", name="Register").click()
+    await page.get_by_label("Username").fill("carol")
+    await page.get_by_label("Email").fill("carol@example.org")
+    await page.get_by_label("Password (at least 8 characters)").fill("carols password")
+    await page.get_by_label("Password again").fill("carols password")
+    await page.get_by_role("button", name="Register").click()
+    await expect(page.locator(".user-link")).to_have_text("carol")
+
+    await page.get_by_role("link", name="New post").click()
+    await page.get_by_label("Title").fill("Hello from a real browser")
+    await page.get_by_label("Category").fill("meta")
+    await page.get_by_label("Text").fill("Written in **Chromium**, sent as a form.")
+    await page.get_by_role("button", name="Post").click()
+    await expect(page.get_by_role("heading", name="Hello from a real browser")).to_be_visible()
+    await expect(page.locator(".post-body strong")).to_have_text("Chromium")
+
+    score = page.locator(".post-full .score")
+    await expect(score).to_have_text("0")
+    await page.locator(".post-full").get_by_role("button", name="up-vote").click()
+    await expect(score).to_have_text("1")
+    await expect(page.locator(".post-full .arrow.up")).to_have_class("arrow up active")
+    await page.locator(".post-full").get_by_role("button", name="down-vote").click()
+    await expect(score).to_have_text("-1")
+    await page.locator(".post-full").get_by_role("button", name="up-vote").click()
+    await expect(score).to_have_text("1")
+
+    await page.get_by_label("Add a comment").fill("Voted *and* commented.")
+    await page.get_by_role("button", name="Comment").click()
+    await expect(page.locator(".comment em")).to_have_text("and")
+    await expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+    await _screenshot(page, "post-page.png")
+
+    await page.goto("/")
+    await expect(page.get_by_role("link", name="Hello from a real browser")).to_be_visible()
+    await _screenshot(page, "front-page.png")
+    assert errors == []  # no CSP violation or script error on the way
