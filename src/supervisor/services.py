@@ -1,21 +1,23 @@
 """The services `wolfit up` runs, each the same `wolfit` command an operator could run alone.
 
 A `ServiceSpec` says how to start a service and how to tell it is healthy: web and activity
-answer `GET /healthz` with 200; the worker proves it polls the queue by writing arq's health
-check key after it started.
+answer `GET /healthz` with 200; the worker must have published its heartbeat, which names
+its pid.
 """
 
 from __future__ import annotations
 
-import importlib
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from src.common.settings import Settings
+from src.jobs import live_workers
 
 from .child import ChildProcess
 from .health import Probe, http_probe
@@ -56,36 +58,22 @@ def display_host(host: str) -> str:
 
 
 def worker_probe(context: ProbeContext) -> Probe:
-    """Healthy when arq's health check key was written since this worker process started.
+    """Healthy when this very worker process has a live heartbeat in Redis (SPEC section 6).
 
-    arq writes the key on its first poll of the queue and then every `health_check_interval`;
-    its TTL is `interval + 1` s, so the remaining TTL tells when it was written. A key left by
-    a worker that was killed is older than the new process and does not count.
+    Matched on pid and host: a worker that was killed keeps its heartbeat for a few seconds
+    more, and another worker on the same Redis (started by hand) is alive too, but neither is
+    the process we started.
     """
-    try:
-        settings_class = importlib.import_module("src.jobs").WorkerSettings
-    except (ImportError, AttributeError) as exc:
-        failure = f"src.jobs.WorkerSettings cannot be imported: {exc}"
-
-        async def broken(child: ChildProcess) -> str | None:
-            return failure
-
-        return broken
-    queue_name = getattr(settings_class, "queue_name", None) or "arq:queue"
-    key = getattr(settings_class, "health_check_key", None) or f"{queue_name}:health-check"
-    interval = float(getattr(settings_class, "health_check_interval", 3600))
+    host = socket.gethostname()
 
     async def probe(child: ChildProcess) -> str | None:
         try:
-            remaining_ms = await context.redis.pttl(key)
-        except (aioredis.RedisError, OSError) as exc:
-            return f"cannot read {key} from Redis: {exc}"
-        if remaining_ms < 0:
-            return f"arq has not written {key} yet"
-        written_ago = (interval + 1) - remaining_ms / 1000
-        if written_ago > child.uptime() + 0.5:
-            return f"{key} is older than this worker process"
-        return None
+            workers = await live_workers(context.redis)
+        except (RedisError, OSError) as exc:
+            return f"cannot read the worker heartbeats from Redis: {exc}"
+        if any(worker.pid == child.pid and worker.host == host for worker in workers):
+            return None
+        return f"no live heartbeat from worker pid {child.pid} on {host}"
 
     return probe
 

@@ -140,9 +140,9 @@ class Supervisor:
     # -- start -------------------------------------------------------------------------
 
     async def _start_all(self) -> None:
-        self.broker = await self._open_broker()
         for note in self.notes:
             self.say(note)
+        self.broker = await self._open_broker()
         self.env["REDIS_URL"] = self.broker.url
         self._context = ProbeContext(aiohttp.ClientSession(), aioredis.from_url(self.broker.url))
         for service in self.services:
