@@ -8,16 +8,21 @@ port, and says which: a second Redis on 6379 (another project's) is never touche
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import os
+import signal
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
 
-__all__ = ["DEFAULT_REDIS_PORT", "Broker", "choose_port", "port_in_use"]
+__all__ = ["DEFAULT_REDIS_PORT", "Broker", "choose_port", "port_in_use", "stop_leftover"]
 
 DEFAULT_REDIS_PORT = 6379
+PID_FILE = "wolfit-up.pid"
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -56,9 +61,14 @@ class Broker:
 
     @classmethod
     async def embedded(cls, data_dir: Path, port: int) -> Broker:
-        """Start a `redis-server` with AOF on in `data_dir` and wait until it answers."""
+        """Start a `redis-server` with AOF on in `data_dir` and wait until it answers.
+
+        Its pid goes to `data_dir/wolfit-up.pid`, so that a server left running by a
+        `wolfit up` that was killed can be found and stopped (`stop_leftover`).
+        """
         server = EmbeddedRedis(data_dir, port)
         await asyncio.to_thread(server.start)
+        (data_dir / PID_FILE).write_text(f"{server.pid}\n")
         return cls(server.url, server)
 
     @property
@@ -81,3 +91,47 @@ class Broker:
         """Shut the embedded server down cleanly: SIGTERM, Redis flushes its AOF first."""
         if self.server is not None and self.server.running():
             await asyncio.to_thread(self.server.stop)
+        if self.server is not None:
+            (self.server.data_dir / PID_FILE).unlink(missing_ok=True)
+
+
+def stop_leftover(data_dir: Path, grace: float = 15.0) -> int | None:
+    """Stop a `redis-server` that a killed `wolfit up` left on `data_dir`; its pid, if any.
+
+    Two servers on one AOF would corrupt it, so the leftover gets SIGTERM (it flushes the AOF
+    and exits) before a new one starts. A pid that is gone, or is not a redis-server any
+    more, is only forgotten.
+    """
+    pid_file = data_dir / PID_FILE
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        _forget(pid_file)
+        return None
+    if b"redis-server" not in command:
+        _forget(pid_file)
+        return None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)  # it ignored SIGTERM for `grace` s
+    _forget(pid_file)
+    return pid
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _forget(pid_file: Path) -> None:
+    with contextlib.suppress(OSError):
+        pid_file.unlink()

@@ -2,22 +2,45 @@
 
 Each child runs in a session of its own, so the terminal's Ctrl-C reaches the supervisor only
 and the supervisor decides the stopping order (web, worker, activity, then Redis). Signals go
-to the child's whole process group, so a grandchild (`arq --watch` reloads) cannot be orphaned.
+to the child's whole process group, so a grandchild (`arq --watch` reloads) cannot be orphaned,
+and on Linux a child gets SIGTERM if the supervisor itself dies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 
 from .output import ServiceOutput
 
 __all__ = ["ChildProcess", "describe_exit"]
 
 _READ_SIZE = 64 * 1024
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _dies_with(parent: int) -> Callable[[], None] | None:
+    """Run in the child before exec: SIGTERM it when the supervisor dies, even by SIGKILL.
+
+    Children live in sessions of their own, so nothing else would stop them if `wolfit up`
+    were killed. Linux only; elsewhere a killed supervisor leaves its children running.
+    """
+    if _LIBC is None:
+        return None
+    libc = _LIBC
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the supervisor died before the line above
+            os._exit(1)
+
+    return set_parent_death_signal
 
 
 def describe_exit(returncode: int) -> str:
@@ -73,6 +96,7 @@ class ChildProcess:
             stderr=asyncio.subprocess.STDOUT,
             env=self.env,
             start_new_session=True,
+            preexec_fn=_dies_with(os.getpid()),  # one prctl() between fork and exec, no locks
         )
         self.started_at = asyncio.get_running_loop().time()
         self._pump = asyncio.create_task(self._pump_output(self.process.stdout))

@@ -7,7 +7,9 @@ or a `var/` we cannot write, with one line and status 1, before any process is s
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import signal
 import sys
 
 from src.common.runner import run
@@ -19,7 +21,8 @@ from src.common.settings import (
     load_settings_or_exit,
 )
 
-from .broker import DEFAULT_REDIS_PORT, choose_port, port_in_use
+from .broker import DEFAULT_REDIS_PORT, port_in_use
+from .lock import AlreadyRunning, RunLock
 from .services import display_host, suite_services
 from .supervisor import Supervisor
 
@@ -120,12 +123,21 @@ def main(argv: list[str]) -> int:
         if problem:
             print(problem, file=sys.stderr)
             return 1
+        lock = RunLock(settings.var_dir)
+        lock.acquire()
         token, key, notes = _secrets(settings)
     except SettingsError as exc:
         exit_with_setting_error(exc)
+    except AlreadyRunning as exc:
+        print(
+            f"wolfit up: another wolfit up (pid {exc}) runs with WOLFIT_VAR_DIR="
+            f"{settings.var_dir}: stop it first, or give this one another WOLFIT_VAR_DIR",
+            file=sys.stderr,
+        )
+        return 1
     except OSError as exc:
         print(
-            f"wolfit up: cannot write the generated secrets into {settings.var_dir}: "
+            f"wolfit up: cannot write into {settings.var_dir}: "
             f"{exc.strerror}; set WOLFIT_VAR_DIR to a writable directory",
             file=sys.stderr,
         )
@@ -137,14 +149,6 @@ def main(argv: list[str]) -> int:
             f"ACTIVITY_URL={settings.activity_url} is replaced by {activity_url} for the "
             "children: wolfit up runs its own activity service"
         )
-    redis_port = 0
-    if settings.redis_url is None:
-        redis_port = choose_port(args.redis_port)
-        if args.redis_port and redis_port != args.redis_port:
-            notes.append(
-                f"redis: port {args.redis_port} is in use, so the embedded Redis takes "
-                f"port {redis_port}"
-            )
     env = {
         **os.environ,
         "ACTIVITY_TOKEN": token,
@@ -159,9 +163,23 @@ def main(argv: list[str]) -> int:
         log_dir=settings.var_dir / "logs",
         redis_url=settings.redis_url,
         redis_dir=settings.var_dir / "redis",
-        redis_port=redis_port,
+        redis_port=args.redis_port,
         notes=tuple(notes),
         start_timeout=args.start_timeout,
         grace=args.grace,
     )
-    return int(run(supervisor.run()) or 0)
+    try:
+        return int(run(_until_stopped(supervisor)) or 0)
+    finally:
+        lock.release()
+
+
+async def _until_stopped(supervisor: Supervisor) -> int:
+    """Run the supervisor; SIGHUP (its terminal closed) stops it like SIGINT and SIGTERM.
+
+    Without this the children, in sessions of their own, would outlive a closed terminal.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, task.cancel)
+    return await supervisor.run()

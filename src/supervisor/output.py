@@ -44,7 +44,7 @@ class Terminal:
         try:
             self.stream.write(f"{prefix} {line}\n")
             self.stream.flush()
-        except (BrokenPipeError, ValueError):
+        except (OSError, ValueError):  # a closed pipe, a terminal that went away (EIO)
             self._broken = True
 
 

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import aiohttp
 import redis.asyncio as aioredis
 
-from .broker import Broker
+from .broker import DEFAULT_REDIS_PORT, Broker, choose_port, stop_leftover
 from .child import ChildProcess, describe_exit
 from .health import ChildExited, HealthTimeout, Probe, wait_healthy
 from .output import SUPERVISOR_NAME, ServiceOutput, Terminal
@@ -81,7 +81,7 @@ class Supervisor:
         log_dir: Path,
         redis_url: str | None = None,
         redis_dir: Path | None = None,
-        redis_port: int = 0,
+        redis_port: int = DEFAULT_REDIS_PORT,
         notes: tuple[str, ...] = (),
         start_timeout: float = 60.0,
         grace: float = 15.0,
@@ -169,8 +169,17 @@ class Supervisor:
             self.say(f"redis: {self.redis_url} (REDIS_URL; wolfit up neither starts nor stops it)")
             return Broker.external(self.redis_url)
         assert self.redis_dir is not None
+        leftover = await asyncio.to_thread(stop_leftover, self.redis_dir)
+        if leftover is not None:
+            self.say(
+                f"redis: stopped the embedded redis-server (pid {leftover}) that an earlier "
+                f"wolfit up left running on {self.redis_dir}"
+            )
+        port = choose_port(self.redis_port)
+        if self.redis_port and port != self.redis_port:
+            self.say(f"redis: port {self.redis_port} is in use, so the embedded Redis takes {port}")
         try:
-            broker = await Broker.embedded(self.redis_dir, self.redis_port)
+            broker = await Broker.embedded(self.redis_dir, port)
         except Exception as exc:
             log = _file_tail(self.redis_dir / "redis.log")
             raise StartFailed(f"redis could not start: {exc}{log}") from None

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from src.common.embedded_redis import free_port
+from src.supervisor.lock import RunLock
 
 
 def wolfit_up(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -70,9 +71,24 @@ def test_a_var_dir_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr == (
-        f"wolfit up: cannot write the generated secrets into {tmp_path / 'file' / 'var'}: "
+        f"wolfit up: cannot write into {tmp_path / 'file' / 'var'}: "
         "Not a directory; set WOLFIT_VAR_DIR to a writable directory\n"
     )
+
+
+def test_a_second_wolfit_up_on_the_same_var_dir_is_refused(tmp_path: Path) -> None:
+    lock = RunLock(tmp_path / "var")
+    lock.acquire()  # as the first `wolfit up` holds it
+    try:
+        result = wolfit_up(tmp_path, WEB_PORT=str(free_port()), ACTIVITY_PORT=str(free_port()))
+    finally:
+        lock.release()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"wolfit up: another wolfit up (pid {os.getpid()}) runs with WOLFIT_VAR_DIR="
+        f"{tmp_path / 'var'}: stop it first, or give this one another WOLFIT_VAR_DIR\n"
+    )
+    assert not (tmp_path / "var" / "activity-token").exists()
 
 
 def test_bad_options_are_refused_with_usage(tmp_path: Path) -> None:

@@ -251,6 +251,39 @@ async def test_wolfit_up_uses_redis_url_and_leaves_it_running(
         session.get(f"http://127.0.0.1:{suite_env['WEB_PORT']}/healthz") as response,
     ):
         assert response.status == 200
-    assert suite.stop(signal.SIGTERM) == 0
+    # A closed terminal (SIGHUP) stops the suite as Ctrl-C does, not just the supervisor.
+    pids = [suite.pid(f"{name}: started") for name in ("activity", "worker", "web")]
+    assert suite.stop(signal.SIGHUP) == 0
+    assert suite.output.rstrip().endswith("all stopped")
+    assert not any(pid_alive(pid) for pid in pids)
     assert own_redis.running()
     assert "redis: stopped" not in suite.output
+
+
+async def test_a_killed_wolfit_up_leaves_nothing_a_restart_cannot_handle(
+    suite_env: dict[str, str], suites: list[Suite], tmp_path: Path
+) -> None:
+    up = [sys.executable, "-m", "src.cli", "up", "--redis-port", "0"]
+    subprocess.run([*up[:3], "migrate"], env=suite_env, cwd=tmp_path, check=True, timeout=START)
+    first = Suite(up, suite_env, tmp_path)
+    suites.append(first)
+    first.wait_for("Wolfit Async is up:", START)
+    services = [first.pid(f"{name}: started") for name in ("activity", "worker", "web")]
+    redis = first.pid("redis: embedded redis-server")
+
+    # SIGKILL: no cleanup at all. The services get SIGTERM from the kernel (parent death
+    # signal); the embedded Redis survives, and is stopped by the next `wolfit up`.
+    first.process.kill()
+    first.process.wait()
+    wait_until(lambda: not any(pid_alive(pid) for pid in services), WAIT, "orphans to stop")
+    assert pid_alive(redis)
+
+    second = Suite(up, suite_env, tmp_path)
+    suites.append(second)
+    second.wait_for("Wolfit Async is up:", START)
+    assert (
+        f"redis: stopped the embedded redis-server (pid {redis}) that an earlier wolfit up "
+        "left running on"
+    ) in second.output
+    assert not pid_alive(redis)
+    assert second.stop(signal.SIGINT) == 0

@@ -256,19 +256,33 @@ async def test_embedded_redis_is_started_watched_and_stopped_last(start, tmp_pat
     assert (tmp_path / "redis" / "appendonlydir").is_dir()
 
 
-async def test_embedded_redis_that_cannot_start_is_one_clear_error(
+async def test_a_taken_redis_port_falls_back_to_a_free_one(
     start, own_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:
-    # The port is taken by another Redis: the embedded one cannot bind it.
     run = start(
         [fake("alpha", free_port())],
         redis_url=None,
         redis_dir=tmp_path / "redis",
         redis_port=own_redis.port,
     )
+    await run.until("Wolfit Async is up:")
+    broker = run.supervisor.broker
+    assert broker is not None
+    assert broker.server is not None
+    assert broker.server.port != own_redis.port
+    assert (
+        f"redis: port {own_redis.port} is in use, so the embedded Redis takes {broker.server.port}"
+    ) in run.stream.getvalue()
+    assert await run.stop() == 0
+    assert own_redis.running()  # the other Redis is never touched
+
+
+async def test_embedded_redis_that_cannot_start_is_one_clear_error(start, tmp_path: Path) -> None:
+    (tmp_path / "redis").write_text("a file where the data directory should be")
+    run = start([fake("alpha", free_port())], redis_url=None, redis_dir=tmp_path / "redis")
     assert await asyncio.wait_for(run.task, WAIT) == 1
     out = run.stream.getvalue()
-    assert "ERROR redis could not start:" in out
+    assert "ERROR redis could not start: [Errno 17] File exists" in out
     assert "alpha: started" not in out  # nothing is started without its Redis
 
 
