@@ -11,6 +11,8 @@ from arq.constants import default_queue_name
 
 __all__ = [
     "ACTIVITY_HEALTH",
+    "ACTIVITY_LAST_OK",
+    "ACTIVITY_OUTAGE",
     "DEAD_LETTER_ENTRIES",
     "DEAD_LETTER_INDEX",
     "QUEUE_NAME",
@@ -32,6 +34,8 @@ WORKERS_INDEX = "wolfit:workers"  # sorted set: worker id -> last beat (s); prun
 WORKERS_LAST_SEEN = "wolfit:workers:last"  # hash: worker id -> last heartbeat as JSON
 
 ACTIVITY_HEALTH = "wolfit:activity-health"  # list, newest first, capped
+ACTIVITY_OUTAGE = "wolfit:activity-outage"  # when the current outage began (ms), if any
+ACTIVITY_LAST_OK = "wolfit:activity-last-ok"  # the last good health check (ms)
 
 RECENT_JOBS = "wolfit:jobs:recent"  # list of finished job ids, newest first, capped
 RECENT_FAILURES = "wolfit:jobs:recent-failures"  # the same, dead-lettered jobs only

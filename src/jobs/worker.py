@@ -32,6 +32,7 @@ from .context import CLIENT_TIMEOUT, CONTEXT_KEY, WorkerContext, close_context, 
 from .delivery import ARQ_MAX_TRIES, JOB_TIMEOUT, post_activity
 from .health import record_health
 from .keys import QUEUE_NAME
+from .outage import note_health
 from .producer import DELIVERY_FUNCTION
 from .serializer import job_deserializer, job_serializer
 
@@ -50,7 +51,8 @@ JOB_COMPLETION_WAIT = 5  # on SIGTERM, in-flight deliveries get this long before
 
 
 async def check_activity_health(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Cron job: look at the activity service's `/healthz` and record the answer."""
+    """Cron job: look at the activity service's `/healthz`, record the answer, and re-drive
+    the dead letters an outage parked once the service is back (`outage.py`)."""
     context: WorkerContext = ctx[CONTEXT_KEY]
     health = await context.client.health()
     check = await record_health(
@@ -60,7 +62,8 @@ async def check_activity_health(ctx: dict[str, Any]) -> dict[str, Any]:
         error=health.error,
         detail=health.detail,
     )
-    return check.to_dict()
+    redriven = await note_health(context.dead_letters, ok=health.ok)
+    return {**check.to_dict(), "redriven": redriven}
 
 
 def worker_settings(settings: Settings, **overrides: Any) -> type:
