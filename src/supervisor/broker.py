@@ -14,15 +14,22 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis.asyncio as aioredis
+
 from src.common.embedded_redis import EmbeddedRedis, free_port
+
+from .output import file_tail
+from .policy import RestartPolicy
 
 __all__ = ["DEFAULT_REDIS_PORT", "Broker", "choose_port", "port_in_use", "stop_leftover"]
 
 DEFAULT_REDIS_PORT = 6379
 PID_FILE = "wolfit-up.pid"
+PING_TIMEOUT = 5.0
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -54,6 +61,17 @@ class Broker:
     url: str
     server: EmbeddedRedis | None = None
 
+    @staticmethod
+    async def ping(url: str) -> None:
+        """Raise unless the Redis at `url` answers PING within `PING_TIMEOUT` s."""
+        client = aioredis.from_url(
+            url, socket_connect_timeout=PING_TIMEOUT, socket_timeout=PING_TIMEOUT
+        )
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
     @classmethod
     def external(cls, url: str) -> Broker:
         """The operator's Redis: used as is, never started or stopped by us."""
@@ -76,16 +94,38 @@ class Broker:
         """The embedded server's own log file."""
         return None if self.server is None else self.server.data_dir / "redis.log"
 
-    def alive(self) -> bool:
-        """Whether our embedded server still runs (an external one is not ours to watch)."""
-        return self.server is None or self.server.running()
-
     async def restart(self) -> None:
         """Start the embedded server again, same port and data."""
         if self.server is not None:
             # kill() also forgets the dead process, without which start() would do nothing.
             await asyncio.to_thread(self.server.kill)
             await asyncio.to_thread(self.server.start)
+
+    async def keep_alive(self, policy: RestartPolicy, say: Callable[[str], None]) -> None:
+        """Restart the embedded server whenever it dies; return once `policy` gives up."""
+        if self.server is None:
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            await asyncio.sleep(1.0)
+            if self.server.running():
+                continue
+            lived = loop.time() - started
+            say(f"ERROR redis (embedded) died after {lived:.1f} s{file_tail(self.log_path)}")
+            delay = policy.after_exit(lived)
+            if delay is None:
+                say("ERROR redis keeps dying: giving up")
+                return
+            say(f"restarting redis in {delay:g} s, same port and data")
+            await asyncio.sleep(delay)
+            started = loop.time()
+            try:
+                await self.restart()
+            except Exception as exc:
+                say(f"ERROR redis did not come back: {exc}")
+                continue
+            say(f"redis: back on {self.url} (pid {self.server.pid})")
 
     async def stop(self) -> None:
         """Shut the embedded server down cleanly: SIGTERM, Redis flushes its AOF first."""

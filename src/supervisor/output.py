@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import sys
 from collections import deque
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["SUPERVISOR_NAME", "ServiceOutput", "Terminal"]
+from yarl import URL
+
+__all__ = ["SUPERVISOR_NAME", "ServiceOutput", "SupervisorLog", "Terminal", "file_tail", "redact"]
 
 SUPERVISOR_NAME = "wolfit"
 TAIL_LINES = 20
@@ -80,3 +83,30 @@ class ServiceOutput:
 
     def close(self) -> None:
         self._file.close()
+
+
+class SupervisorLog(ServiceOutput):
+    """The supervisor's own lines: plain text on the terminal, timestamped in its log file."""
+
+    def line(self, text: str) -> None:
+        self._tail.append(text)
+        self.terminal.write(self.name, text)
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        self._file.write(f"{stamp} {text}\n")
+
+
+def file_tail(path: Path | None, lines: int = 20) -> str:
+    """`; the last lines of PATH:` and those lines, or nothing when there is no file."""
+    if path is None or not path.exists():
+        return ""
+    tail = path.read_text(errors="replace").splitlines()[-lines:]
+    return f"; the last lines of {path}:\n" + "\n".join(f"    {line}" for line in tail)
+
+
+def redact(url: str) -> str:
+    """`url` safe to print: a password in it (`redis://:secret@host`) becomes `***`."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return "(an unparsable URL)"
+    return str(parsed.with_password("***")) if parsed.password else url

@@ -25,7 +25,6 @@ import dataclasses
 import signal
 from collections.abc import Awaitable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +34,7 @@ import redis.asyncio as aioredis
 from .broker import DEFAULT_REDIS_PORT, Broker, choose_port, stop_leftover
 from .child import ChildProcess, describe_exit
 from .health import ChildExited, HealthTimeout, Probe, wait_healthy
-from .output import SUPERVISOR_NAME, ServiceOutput, Terminal
+from .output import SUPERVISOR_NAME, ServiceOutput, SupervisorLog, Terminal, file_tail, redact
 from .policy import RestartPolicy
 from .services import ProbeContext, ServiceSpec
 
@@ -60,16 +59,6 @@ class _Service:
     healthy: bool = False
 
 
-class _SupervisorLog(ServiceOutput):
-    """The supervisor's own lines: plain text on the terminal, timestamped in its log file."""
-
-    def line(self, text: str) -> None:
-        self._tail.append(text)
-        self.terminal.write(self.name, text)
-        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-        self._file.write(f"{stamp} {text}\n")
-
-
 class Supervisor:
     """Runs Redis and the services as child processes; `run()` gives the exit status."""
 
@@ -92,7 +81,7 @@ class Supervisor:
         if redis_url is None and redis_dir is None:
             raise ValueError("give redis_url, or redis_dir for an embedded Redis")
         self.terminal = terminal or Terminal([spec.name for spec in specs])
-        self.log = _SupervisorLog(SUPERVISOR_NAME, self.terminal, log_dir)
+        self.log = SupervisorLog(SUPERVISOR_NAME, self.terminal, log_dir)
         self.policy = policy or RestartPolicy()
         self.services = [
             _Service(
@@ -144,7 +133,8 @@ class Supervisor:
             self.say(note)
         self.broker = await self._open_broker()
         self.env["REDIS_URL"] = self.broker.url
-        self._context = ProbeContext(aiohttp.ClientSession(), aioredis.from_url(self.broker.url))
+        probe_redis = aioredis.from_url(self.broker.url, socket_timeout=3, socket_connect_timeout=3)
+        self._context = ProbeContext(aiohttp.ClientSession(), probe_redis)
         for service in self.services:
             service.probe = service.spec.probe(self._context)
         for service in self.services:
@@ -166,7 +156,15 @@ class Supervisor:
 
     async def _open_broker(self) -> Broker:
         if self.redis_url is not None:
-            self.say(f"redis: {self.redis_url} (REDIS_URL; wolfit up neither starts nor stops it)")
+            shown = redact(self.redis_url)
+            try:
+                await Broker.ping(self.redis_url)
+            except (aioredis.RedisError, OSError) as exc:
+                raise StartFailed(
+                    f"redis at REDIS_URL={shown} does not answer: {exc}; start it, or unset "
+                    "REDIS_URL to have wolfit up run an embedded one"
+                ) from None
+            self.say(f"redis: {shown} (REDIS_URL; wolfit up neither starts nor stops it)")
             return Broker.external(self.redis_url)
         assert self.redis_dir is not None
         leftover = await asyncio.to_thread(stop_leftover, self.redis_dir)
@@ -181,7 +179,7 @@ class Supervisor:
         try:
             broker = await Broker.embedded(self.redis_dir, port)
         except Exception as exc:
-            log = _file_tail(self.redis_dir / "redis.log")
+            log = file_tail(self.redis_dir / "redis.log")
             raise StartFailed(f"redis could not start: {exc}{log}") from None
         assert broker.server is not None
         self.say(
@@ -222,7 +220,7 @@ class Supervisor:
     def _banner(self) -> None:
         assert self.broker is not None
         rows = [(s.spec.name, s.spec.url or f"pid {s.child.pid}") for s in self.services if s.child]
-        rows.append(("redis", self.broker.url))
+        rows.append(("redis", redact(self.broker.url)))
         width = max(len(name) for name, _ in rows)
         self.say("Wolfit Async is up:")
         for name, where in rows:
@@ -308,32 +306,8 @@ class Supervisor:
             service.healthy = reason is None
 
     async def _supervise_broker(self, broker: Broker) -> None:
-        assert broker.server is not None
-        policy = dataclasses.replace(self.policy, restarts=0)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        while True:
-            await asyncio.sleep(1.0)
-            if broker.alive():
-                continue
-            lived = loop.time() - started
-            self.say(
-                f"ERROR redis (embedded) died after {lived:.1f} s{_file_tail(broker.log_path)}"
-            )
-            delay = policy.after_exit(lived)
-            if delay is None:
-                self.say("ERROR redis keeps dying: giving up")
-                self._gave_up.set()
-                return
-            self.say(f"restarting redis in {delay:g} s, same port and data")
-            await asyncio.sleep(delay)
-            started = loop.time()
-            try:
-                await broker.restart()
-            except Exception as exc:
-                self.say(f"ERROR redis did not come back: {exc}")
-                continue
-            self.say(f"redis: back on {broker.url} (pid {broker.server.pid})")
+        await broker.keep_alive(dataclasses.replace(self.policy, restarts=0), self.say)
+        self._gave_up.set()  # keep_alive returns only when Redis keeps dying
 
     # -- stop --------------------------------------------------------------------------
 
@@ -380,11 +354,3 @@ class Supervisor:
                     for service in self.services:
                         if service.child is not None and service.child.running:
                             service.child.signal(signal.SIGKILL)
-
-
-def _file_tail(path: Path | None, lines: int = 20) -> str:
-    """`; the last lines of PATH:` and those lines, or nothing when there is no file."""
-    if path is None or not path.exists():
-        return ""
-    tail = path.read_text(errors="replace").splitlines()[-lines:]
-    return f"; the last lines of {path}:\n" + "\n".join(f"    {line}" for line in tail)

@@ -296,3 +296,15 @@ async def test_a_command_that_cannot_be_executed_is_one_clear_error(start, tmp_p
     assert await asyncio.wait_for(run.task, WAIT) == 1
     out = run.stream.getvalue()
     assert "ERROR alpha could not be started: [Errno 2] No such file or directory" in out
+
+
+async def test_a_redis_url_that_does_not_answer_stops_at_once(start) -> None:
+    url = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
+    run = start([fake("alpha", free_port())], redis_url=url)
+    assert await asyncio.wait_for(run.task, WAIT) == 1
+    out = run.stream.getvalue()
+    assert "ERROR redis at REDIS_URL=redis://:***@127.0.0.1:" in out
+    assert "does not answer:" in out
+    assert "unset REDIS_URL to have wolfit up run an embedded one" in out
+    assert "s3cret" not in out
+    assert "alpha: started" not in out
