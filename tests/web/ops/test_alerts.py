@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
 from src.web.ops import Alert
+from tests.jobs.helpers import WOLFIT_WORKER, settings_env, worker_process
 from tests.support.activity import event_body
 from tests.support.site_client import SiteClient
 from tests.support.waiting import eventually
@@ -250,3 +252,28 @@ async def test_a_hanging_webhook_delays_nothing(
     assert (hook.pending, hook.received) == (1, [])  # still hanging: nothing waited on it
     hook.released.set()
     await _delivered(hook, ("alert.raised", "forbidden"), ("alert.raised", "dead_letter"))
+
+
+@pytest.mark.slow
+async def test_a_killed_worker_process(
+    make_ops: Callable[..., Awaitable[Ops]], tmp_path: Path
+) -> None:
+    """SIGKILL: no goodbye; the alert comes once the heartbeat expires (within 30 s)."""
+    ops = await make_ops(alert_worker_absent=1.0)
+    env = settings_env(ops.settings)
+    with worker_process(WOLFIT_WORKER, env, tmp_path / "worker.log") as process:
+        await eventually(
+            lambda: ops.api("GET", "/api/ops/workers"), lambda body: body["live"], timeout=30
+        )
+        await ops.alerts.evaluate()
+        assert await ops.alerts.store.open_alerts("worker_absent") == []
+        process.kill()  # SIGKILL
+
+    async def probe() -> list[Alert]:
+        await ops.alerts.evaluate()
+        return await ops.alerts.store.open_alerts("worker_absent")
+
+    [alert] = await eventually(probe, bool, timeout=30, interval=0.5, what="worker_absent")
+    workers = await ops.api("GET", "/api/ops/workers")
+    assert (workers["live"], [w["state"] for w in workers["gone"]]) == ([], ["vanished"])
+    assert alert.message.startswith("no live worker for")
