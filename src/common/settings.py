@@ -23,6 +23,7 @@ ActivityMode = Literal["async", "sync", "off"]
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveSeconds = Annotated[float, Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)]
 
 _DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -91,6 +92,25 @@ class Settings(BaseSettings):
     ops_token: str | None = Field(None, validation_alias=_env("OPS_TOKEN"))
     alert_webhook_url: str | None = Field(None, validation_alias=_env("ALERT_WEBHOOK_URL"))
     var_dir: Path = Field(Path("var"), validation_alias=_env("WOLFIT_VAR_DIR"))
+    # Alert rules of the operator dashboard (SPEC section 8): thresholds and timings.
+    alert_queue_depth: Annotated[int, Field(ge=1)] = Field(
+        10_000, validation_alias=_env("ALERT_QUEUE_DEPTH")
+    )
+    alert_queue_age: PositiveSeconds = Field(300.0, validation_alias=_env("ALERT_QUEUE_AGE"))
+    alert_worker_absent: PositiveSeconds = Field(30.0, validation_alias=_env("ALERT_WORKER_ABSENT"))
+    alert_login_failures: Annotated[int, Field(ge=1, le=1_000)] = Field(
+        5, validation_alias=_env("ALERT_LOGIN_FAILURES")
+    )
+    alert_login_window: PositiveSeconds = Field(300.0, validation_alias=_env("ALERT_LOGIN_WINDOW"))
+    alert_forbidden_quiet: PositiveSeconds = Field(
+        600.0, validation_alias=_env("ALERT_FORBIDDEN_QUIET")
+    )
+    alert_dead_letter_quiet: PositiveSeconds = Field(
+        600.0, validation_alias=_env("ALERT_DEAD_LETTER_QUIET")
+    )
+    alert_interval: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
+        5.0, validation_alias=_env("ALERT_INTERVAL")
+    )
 
     @field_validator("redis_url")
     @classmethod

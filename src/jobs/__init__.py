@@ -9,7 +9,9 @@ Public names (import only these from another package):
 - Operators: `DeadLetterStore` (`DeadLetter`, `DeadLetterPage`, `DeadLetterNotFound`);
   `live_workers`, `recent_workers` (`WorkerInfo`); queue inspection (`queue_stats`,
   `list_jobs`, `jobs_in_progress`, `recent_results`, `job_story`, `abort_job`);
-  `activity_health` and `minute_series` for the dashboard's health panel and charts.
+  `activity_health` and `minute_series` for the dashboard's health panel and charts;
+  `stop_job` (an operator's abort that parks the event), `read_job_log` (the lines a job
+  logged), `cron_schedules` / `cron_runs` (the worker's cron jobs and their runs).
 """
 
 from __future__ import annotations
@@ -30,13 +32,18 @@ from .inspection import (
     recent_results,
 )
 from .job_detail import AbortOutcome, JobStory, abort_job, job_story
-from .producer import DELIVERY_FUNCTION, create_pool, enqueue_event
+from .job_logs import read_job_log
+from .operator_abort import StopOutcome, StopReport, stop_job
+from .producer import DELIVERY_FUNCTION, HEALTH_CHECK_FUNCTION, create_pool, enqueue_event
+from .schedules import CronSchedule, cron_runs, cron_schedules
 from .serializer import JobFailed, job_deserializer, job_serializer
 from .stats import MinuteCounts, minute_series
 
 __all__ = [
     "DELIVERY_FUNCTION",
+    "HEALTH_CHECK_FUNCTION",
     "AbortOutcome",
+    "CronSchedule",
     "DeadLetter",
     "DeadLetterNotFound",
     "DeadLetterPage",
@@ -51,11 +58,15 @@ __all__ = [
     "MinuteCounts",
     "QueueStats",
     "QueueUnavailable",
+    "StopOutcome",
+    "StopReport",
     "WorkerInfo",
     "WorkerSettings",
     "abort_job",
     "activity_health",
     "create_pool",
+    "cron_runs",
+    "cron_schedules",
     "enqueue_event",
     "job_deserializer",
     "job_serializer",
@@ -65,8 +76,10 @@ __all__ = [
     "live_workers",
     "minute_series",
     "queue_stats",
+    "read_job_log",
     "recent_results",
     "recent_workers",
+    "stop_job",
 ]
 
 

@@ -16,6 +16,7 @@ from ..common.settings import Settings
 from .connection import make_patient
 from .dead_letters import DeadLetterStore
 from .heartbeat import Heartbeat, worker_identity
+from .job_logs import JobLogCapture
 from .stats import WorkerStats
 
 __all__ = ["CLIENT_TIMEOUT", "CONTEXT_KEY", "WorkerContext", "close_context", "open_context"]
@@ -36,6 +37,7 @@ class WorkerContext:
     stats: WorkerStats
     heartbeat: Heartbeat
     rng: random.Random = field(default_factory=random.Random)
+    job_logs: JobLogCapture | None = None  # each job's log lines, for the dashboard
 
 
 def _log_as_json() -> None:
@@ -67,6 +69,8 @@ async def open_context(ctx: dict[str, Any], settings: Settings, token: str) -> W
         heartbeat=heartbeat,
     )
     ctx[CONTEXT_KEY] = context
+    context.job_logs = JobLogCapture(redis)
+    context.job_logs.start()  # after _log_as_json, which replaces the root's handlers
     await heartbeat.start()
     logging.getLogger(__name__).info(
         "worker %s delivering to %s", heartbeat.worker_id, settings.activity_url
@@ -80,4 +84,6 @@ async def close_context(ctx: dict[str, Any]) -> None:
     if context is None:
         return
     await context.heartbeat.stop()
+    if context.job_logs is not None:
+        await context.job_logs.stop()
     await context.session.close()

@@ -104,6 +104,11 @@ class DeadLetterStore:
         """How many events are parked."""
         return int(await self.redis.zcard(DEAD_LETTER_INDEX))
 
+    async def newest_at(self) -> float | None:
+        """When the newest entry was parked (seconds since the epoch), or None if none is."""
+        newest = await self.redis.zrevrange(DEAD_LETTER_INDEX, 0, 0, withscores=True)
+        return float(newest[0][1]) / 1000 if newest else None
+
     async def list(self, *, offset: int = 0, limit: int = 50) -> DeadLetterPage:
         """One page, newest first (`limit` 1..200); reads only that page from Redis."""
         if offset < 0:

@@ -32,7 +32,7 @@ from arq.utils import ms_to_datetime, timestamp_ms
 
 from .dead_letters import DeadLetterStore
 from .heartbeat import live_workers
-from .keys import QUEUE_NAME, RECENT_FAILURES, RECENT_JOBS
+from .keys import QUEUE_NAME, RECENT_DELIVERIES, RECENT_FAILURES, RECENT_JOBS
 from .serializer import JobFailed, job_deserializer
 
 __all__ = [
@@ -232,11 +232,19 @@ def _result_summary(job_id: str, result: JobResult) -> JobSummary:
 
 
 async def recent_results(
-    pool: ArqRedis, *, failed_only: bool = False, offset: int = 0, limit: int = 50
+    pool: ArqRedis,
+    *,
+    failed_only: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+    delivered_only: bool = False,
 ) -> JobPage:
-    """Finished deliveries, newest first, with their errors (arq keeps results an hour)."""
+    """Finished deliveries, newest first, with their errors (arq keeps results an hour);
+    only the dead-lettered ones with `failed_only`, only the delivered with `delivered_only`."""
     _check_page(offset, limit)
     index = RECENT_FAILURES if failed_only else RECENT_JOBS
+    if delivered_only:
+        index = RECENT_DELIVERIES
     async with pool.pipeline(transaction=False) as pipe:
         pipe.lrange(index, offset, offset + limit - 1)
         pipe.llen(index)

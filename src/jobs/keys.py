@@ -13,14 +13,19 @@ __all__ = [
     "ACTIVITY_HEALTH",
     "ACTIVITY_LAST_OK",
     "ACTIVITY_OUTAGE",
+    "CRON_LAST_RUNS",
+    "CRON_SCHEDULES",
     "DEAD_LETTER_ENTRIES",
     "DEAD_LETTER_INDEX",
     "QUEUE_NAME",
+    "RECENT_DELIVERIES",
     "RECENT_FAILURES",
     "RECENT_JOBS",
     "WORKERS_INDEX",
     "WORKERS_LAST_SEEN",
+    "cron_history",
     "delivery_story",
+    "job_log",
     "minute_counters",
     "worker_alive",
 ]
@@ -39,6 +44,10 @@ ACTIVITY_LAST_OK = "wolfit:activity-last-ok"  # the last good health check (ms)
 
 RECENT_JOBS = "wolfit:jobs:recent"  # list of finished job ids, newest first, capped
 RECENT_FAILURES = "wolfit:jobs:recent-failures"  # the same, dead-lettered jobs only
+RECENT_DELIVERIES = "wolfit:jobs:recent-done"  # the same, delivered jobs only
+
+CRON_SCHEDULES = "wolfit:cron:schedules"  # hash: cron job name -> its spec as JSON
+CRON_LAST_RUNS = "wolfit:cron:last-run"  # hash: cron job name -> its last run as JSON
 
 
 def worker_alive(worker_id: str) -> str:
@@ -54,3 +63,13 @@ def delivery_story(job_id: str) -> str:
 def minute_counters(epoch_minute: int) -> str:
     """The hash of delivery counters (done, retried, failed, latency) for one minute."""
     return f"wolfit:stats:{epoch_minute}"
+
+
+def job_log(job_id: str) -> str:
+    """The capped list of log lines one job wrote (JSON each), with the story's TTL."""
+    return f"wolfit:job-log:{job_id}"
+
+
+def cron_history(name: str) -> str:
+    """The capped list of one cron job's recent runs, newest first."""
+    return f"wolfit:cron:runs:{name}"

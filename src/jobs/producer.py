@@ -18,9 +18,10 @@ from ..common.settings import Settings
 from .connection import producer_pool, redacted, redis_url
 from .errors import QueueUnavailable
 
-__all__ = ["DELIVERY_FUNCTION", "create_pool", "enqueue_event"]
+__all__ = ["DELIVERY_FUNCTION", "HEALTH_CHECK_FUNCTION", "create_pool", "enqueue_event"]
 
 DELIVERY_FUNCTION = "post_activity"
+HEALTH_CHECK_FUNCTION = "check_activity_health"  # the cron job's check, on demand
 
 
 async def create_pool(settings: Settings, *, check: bool = False) -> ArqRedis:

@@ -17,7 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from .keys import RECENT_FAILURES, RECENT_JOBS, minute_counters
+from .keys import RECENT_DELIVERIES, RECENT_FAILURES, RECENT_JOBS, minute_counters
 
 __all__ = ["MinuteCounts", "WorkerStats", "minute_series"]
 
@@ -40,6 +40,7 @@ class WorkerStats:
     _minutes: defaultdict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     _finished: list[str] = field(default_factory=list)
     _failed_ids: list[str] = field(default_factory=list)
+    _done_ids: list[str] = field(default_factory=list)
 
     def started(self, job_id: str) -> None:
         self.running.add(job_id)
@@ -54,6 +55,7 @@ class WorkerStats:
         bucket["done"] += 1
         bucket["latency_ms"] += max(0, round(latency * 1000))
         self._finished.append(job_id)
+        self._done_ids.append(job_id)
 
     def retrying(self, job_id: str) -> None:
         self.retried += 1
@@ -79,24 +81,32 @@ class WorkerStats:
         """Queue the pending per-minute counts and finished ids on `pipe`, and forget them;
         the answer puts them back, for when the pipeline fails (Redis away)."""
         minutes, finished, failed_ids = self._minutes, self._finished, self._failed_ids
+        done_ids = self._done_ids
         for minute, counts in minutes.items():
             key = minute_counters(minute)
             for name, value in counts.items():
                 pipe.hincrby(key, name, value)
             pipe.expire(key, MINUTE_TTL)
-        for key, ids in ((RECENT_JOBS, finished), (RECENT_FAILURES, failed_ids)):
+        lists = (
+            (RECENT_JOBS, finished),
+            (RECENT_FAILURES, failed_ids),
+            (RECENT_DELIVERIES, done_ids),
+        )
+        for key, ids in lists:
             if ids:
                 pipe.lpush(key, *ids[-RECENT_MAX:])
                 pipe.ltrim(key, 0, RECENT_MAX - 1)
         self._minutes = defaultdict(Counter)
         self._finished = []
         self._failed_ids = []
+        self._done_ids = []
 
         def undo() -> None:
             for minute, counts in minutes.items():
                 self._minutes[minute].update(counts)
             self._finished = finished + self._finished
             self._failed_ids = failed_ids + self._failed_ids
+            self._done_ids = done_ids + self._done_ids
 
         return undo
 

@@ -31,9 +31,11 @@ from .connection import JOB_EXPIRY_MS, redis_url, worker_redis_settings
 from .context import CLIENT_TIMEOUT, CONTEXT_KEY, WorkerContext, close_context, open_context
 from .delivery import ARQ_MAX_TRIES, JOB_TIMEOUT, post_activity
 from .health import record_health
+from .job_logs import after_job_end, on_job_start
 from .keys import QUEUE_NAME
 from .outage import note_health
-from .producer import DELIVERY_FUNCTION
+from .producer import DELIVERY_FUNCTION, HEALTH_CHECK_FUNCTION
+from .schedules import publish_schedules, recorded
 from .serializer import job_deserializer, job_serializer
 
 __all__ = [
@@ -74,8 +76,25 @@ def worker_settings(settings: Settings, **overrides: Any) -> type:
     url = redis_url(settings)
     token = activity_token(settings)
 
+    cron_jobs = overrides.get("cron_jobs") or [
+        recorded(
+            cron(
+                check_activity_health,
+                second=HEALTH_CHECK_SECONDS,
+                run_at_startup=True,
+                timeout=CLIENT_TIMEOUT + 2,
+                keep_result=0,
+                max_tries=1,
+            )
+        )
+    ]
+
     async def on_startup(ctx: dict[str, Any]) -> None:
         await open_context(ctx, settings, token)
+        try:
+            await publish_schedules(ctx["redis"], cron_jobs)
+        except Exception as exc:  # the dashboard's schedule page waits for the next start
+            logging.getLogger(__name__).warning("could not publish the cron schedules: %s", exc)
         self_restart.worker_started()
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -90,18 +109,19 @@ def worker_settings(settings: Settings, **overrides: Any) -> type:
                 timeout=JOB_TIMEOUT,
                 keep_result=RESULT_TTL,
                 max_tries=ARQ_MAX_TRIES,
-            )
-        ],
-        "cron_jobs": [
-            cron(
+            ),
+            # The health check on demand (the ops API's allow-list), with a result to show.
+            func(
                 check_activity_health,
-                second=HEALTH_CHECK_SECONDS,
-                run_at_startup=True,
+                name=HEALTH_CHECK_FUNCTION,
                 timeout=CLIENT_TIMEOUT + 2,
-                keep_result=0,
+                keep_result=RESULT_TTL,
                 max_tries=1,
-            )
+            ),
         ],
+        "cron_jobs": cron_jobs,
+        "on_job_start": on_job_start,
+        "after_job_end": after_job_end,
         "redis_settings": worker_redis_settings(url),
         "queue_name": QUEUE_NAME,
         "on_startup": on_startup,

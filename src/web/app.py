@@ -11,6 +11,7 @@ from src.common.settings import Settings
 from .events.relay import RelayPolicy
 from .instruments import WEB_METRICS, WebMetrics
 from .keys import RELAY_POLICY, SETTINGS
+from .ops import ops_guard_middleware, setup_ops
 from .pages import error_pages_middleware
 from .resources import CLEANUP_CONTEXTS, sessions_middleware
 from .routes import setup_routes
@@ -36,6 +37,7 @@ def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -
             security_headers_middleware,
             sessions_middleware,
             error_pages_middleware,
+            ops_guard_middleware,
             csrf_middleware,
         ],
         client_max_size=MAX_REQUEST_BODY,
@@ -47,4 +49,5 @@ def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -
     setup_templates(app)
     setup_routes(app)
     app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    setup_ops(app)
     return app

@@ -20,8 +20,9 @@ from .helpers import ARQ_WORKER, REPO, settings_env, wait_for, worker_process
 
 def test_the_settings_class_has_what_spec_section_6_asks(jobs_settings: Settings) -> None:
     cls = worker_settings(jobs_settings.model_copy(update={"worker_max_jobs": 42}))
-    [function] = cls.functions
+    function, on_demand_health_check = cls.functions
     assert (function.name, function.timeout_s) == ("post_activity", JOB_TIMEOUT)
+    assert on_demand_health_check.name == "check_activity_health"  # the ops API's allow-list
     [health] = cls.cron_jobs
     assert health.name == "cron:check_activity_health"
     assert health.second == {0, 10, 20, 30, 40, 50}

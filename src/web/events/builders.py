@@ -11,6 +11,7 @@ from ..data.votes import VoteOutcome
 from ..models import Comment, Post, User
 
 __all__ = [
+    "access_forbidden",
     "comment_created",
     "login_failed",
     "post_created",
@@ -133,5 +134,25 @@ def comment_created(user: User, comment: Comment, *, request_id: str | None) -> 
         username=user.username,
         details=f"{user.username} commented on post {comment.post_id}",
         data={"post_id": comment.post_id, "comment_id": comment.id},
+        request_id=request_id,
+    )
+
+
+def access_forbidden(
+    user: User | None,
+    *,
+    method: str,
+    path: str,
+    remote: str | None,
+    request_id: str | None,
+) -> ActivityEvent:
+    """`auth.forbidden`: a visitor or a non-admin user asked for the operator area."""
+    who = user.username if user is not None else f"a visitor from {remote or 'an unknown address'}"
+    return ActivityEvent.new(
+        "auth.forbidden",
+        user_id=user.id if user is not None else None,
+        username=user.username if user is not None else None,
+        details=f"{who} was refused {method} {path[:200]} (admins only)",
+        data={"method": method, "path": path[:200], "remote": remote},
         request_id=request_id,
     )

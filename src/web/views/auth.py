@@ -13,6 +13,7 @@ from ..errors import EmailTaken, UsernameTaken
 from ..events import builders
 from ..forms import FormInvalid, parse_login, parse_register
 from ..keys import DATABASE, EVENT_RECORDER
+from ..ops.signals import note_failed_login
 from ..security.passwords import PasswordPolicy, hash_password, verify_password
 from ..security.sessions import log_in, log_out
 from ..templating import render
@@ -112,6 +113,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             fields.username, user, remote=request.remote, request_id=request_id(request)
         )
         await recorder.record(failed)
+        await note_failed_login(request.app, fields.username)
         values = {"username": fields.username, "remember_me": "on" if fields.remember_me else ""}
         return await _again(request, "login.html", next_path, {"form": WRONG_LOGIN}, values, 401)
     new_hash = None

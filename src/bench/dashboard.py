@@ -1,0 +1,275 @@
+"""`wolfit bench dashboard`: every ops route (and dashboard page) at scale, p95 per route.
+
+It starts Redis, the activity service and one web process as child processes in a temporary
+directory (no worker: the queue must stay long, as during an incident), fills the queue with
+100,000 `post_activity` jobs and the activity store with 1,000,000 events
+(`dashboard_fill.py`), logs in as an admin, and requests each route `--requests` times in a
+row after a warm-up, reporting p50, p95 and max against the budget of 200 ms at p95.
+
+`ROUTES` lists the ops API; `PAGES` lists the dashboard's HTML pages (the dashboard adds
+them); `--url PATH` measures more. A path may name `{queued}`, `{dead_letter}` or
+`{finished}`: each request then takes another id of that kind (abort, retry and delete
+change what they touch, so each gets its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .dashboard_fill import Filled, fill_events, fill_queue
+from .suite import LocalSuite, ServiceFailed
+
+__all__ = ["PAGES", "ROUTES", "Route", "RouteFigures", "main", "measure"]
+
+BUDGET_MS = 200.0
+ADMIN = "bench-admin"
+# Throwaway credentials of the benchmark's own short-lived suite.
+OPS_TOKEN = secrets.token_hex(16)
+PASSWORD = secrets.token_hex(16)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One thing to measure: a method and a path (with an optional `{kind}` of id)."""
+
+    method: str
+    path: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+ROUTES: list[Route] = [
+    Route("GET", "/api/ops/overview"),
+    Route("GET", "/api/ops/queue"),
+    Route("GET", "/api/ops/jobs?status=queued"),
+    Route("GET", "/api/ops/jobs?status=queued&offset=89000&limit=200"),
+    Route("GET", "/api/ops/jobs?status=deferred"),
+    Route("GET", "/api/ops/jobs?status=in_progress"),
+    Route("GET", "/api/ops/jobs?status=complete"),
+    Route("GET", "/api/ops/jobs?status=failed"),
+    Route("GET", "/api/ops/jobs/{queued}"),
+    Route("GET", "/api/ops/jobs/{finished}"),
+    Route("POST", "/api/ops/jobs/{queued}/abort"),
+    Route("GET", "/api/ops/dead-letters"),
+    Route("GET", "/api/ops/dead-letters/{dead_letter}"),
+    Route("POST", "/api/ops/dead-letters/{dead_letter}/retry"),
+    Route("DELETE", "/api/ops/dead-letters/{dead_letter}"),
+    Route("GET", "/api/ops/workers"),
+    Route("GET", "/api/ops/schedules"),
+    Route("GET", "/api/ops/alerts"),
+    Route("GET", "/api/openapi.json"),
+]
+# The dashboard's pages (GET, with the admin's session), added by the dashboard.
+PAGES: list[Route] = []
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFigures:
+    """Latency of one route over `requests` requests, in milliseconds."""
+
+    label: str
+    requests: int
+    p50: float
+    p95: float
+    max: float
+    statuses: list[int]
+
+    @property
+    def within_budget(self) -> bool:
+        return self.p95 <= BUDGET_MS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "route": self.label,
+            "requests": self.requests,
+            "p50_ms": round(self.p50, 2),
+            "p95_ms": round(self.p95, 2),
+            "max_ms": round(self.max, 2),
+            "statuses": sorted(set(self.statuses)),
+        }
+
+
+class DashboardSuite(LocalSuite):
+    """The benchmark suite: Redis, the activity service and web, but no worker."""
+
+    _activity: Any = None
+
+    async def start_without_worker(self) -> None:
+        await asyncio.to_thread(self.redis.start)
+        migrate = await self._spawn("migrate", "migrate")
+        if await migrate.process.wait() != 0:
+            raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
+        await self.start_activity()
+
+    async def start_activity(self) -> None:
+        self._activity = await self._spawn("activity", "activity")
+        await self._wait_healthy(self._activity, f"{self.activity_url}/healthz")
+
+    async def stop_activity(self) -> None:
+        if self._activity is not None:
+            await self._activity.stop()
+            self._children.remove(self._activity)
+            self._activity = None
+
+
+def _ids(filled: Filled) -> dict[str, Iterator[str]]:
+    return {
+        "queued": iter(filled.queued),
+        "dead_letter": iter(filled.dead_letters),
+        "finished": iter(filled.finished * 100),
+    }
+
+
+def _path(route: Route, ids: dict[str, Iterator[str]]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda match: next(ids[match.group(1)]), route.path)
+
+
+async def measure(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    routes: list[Route],
+    filled: Filled,
+    *,
+    requests: int = 100,
+    warmup: int = 5,
+) -> list[RouteFigures]:
+    """Request each route `warmup + requests` times in a row; figures of the last ones."""
+    ids = _ids(filled)
+    figures = []
+    for route in routes:
+        timings: list[float] = []
+        statuses: list[int] = []
+        for number in range(warmup + requests):
+            url = base_url + _path(route, ids)
+            started = time.perf_counter()
+            async with session.request(route.method, url, allow_redirects=False) as response:
+                await response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if number >= warmup:
+                timings.append(elapsed)
+                statuses.append(response.status)
+        timings.sort()
+        p95 = timings[max(0, int(len(timings) * 0.95 + 0.5) - 1)]
+        figures.append(
+            RouteFigures(
+                route.label, requests, statistics.median(timings), p95, timings[-1], statuses
+            )
+        )
+    return figures
+
+
+async def _add_admin(database_url: str) -> None:
+    from src.web.data.users import create_user
+    from src.web.database import Database, create_engine
+    from src.web.security.passwords import hash_password
+
+    database = Database(create_engine(database_url))
+    try:
+        async with database.write() as session:
+            await create_user(
+                session,
+                username=ADMIN,
+                email=f"{ADMIN}@example.org",
+                password_hash=await hash_password(PASSWORD),
+                is_admin=True,
+            )
+    finally:
+        await database.dispose()
+
+
+async def _log_in(session: aiohttp.ClientSession, base_url: str) -> None:
+    async with session.get(f"{base_url}/login") as response:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', await response.text())
+    if match is None:
+        raise RuntimeError("no CSRF token on the login page")
+    form = {"username": ADMIN, "password": PASSWORD, "csrf_token": match.group(1)}
+    async with session.post(f"{base_url}/login", data=form, allow_redirects=False) as response:
+        if response.status != 303:
+            raise RuntimeError(f"admin login failed: HTTP {response.status}")
+
+
+def _table(figures: list[RouteFigures]) -> str:
+    width = max(len(item.label) for item in figures)
+    lines = [f"{'route':<{width}}  {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  status  budget"]
+    for item in figures:
+        statuses = ",".join(map(str, sorted(set(item.statuses))))
+        verdict = "ok" if item.within_budget else f"OVER {BUDGET_MS:g} ms"
+        lines.append(
+            f"{item.label:<{width}}  {item.p50:8.1f} {item.p95:8.1f} {item.max:8.1f}"
+            f"  {statuses:<6}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> list[RouteFigures]:
+    """Start, fill, measure, stop; answers the figures."""
+    with tempfile.TemporaryDirectory(prefix="wolfit-bench-dashboard-") as tmp:
+        workdir = Path(tmp)
+        suite = DashboardSuite(workdir)
+        try:
+            await suite.start_without_worker()
+            started = time.perf_counter()
+            filled = await asyncio.to_thread(fill_queue, suite.redis.url, args.jobs)
+            print(f"filled {args.jobs} jobs in {time.perf_counter() - started:.1f} s", flush=True)
+            await suite.stop_activity()
+            started = time.perf_counter()
+            await asyncio.to_thread(fill_events, workdir / "activity.sqlite3", args.events)
+            print(f"stored {args.events} events in {time.perf_counter() - started:.1f} s")
+            await suite.start_activity()
+            await _add_admin(suite.database_url)
+            base_url = await suite.start_web(OPS_TOKEN=OPS_TOKEN, ALERT_INTERVAL="5")
+            headers = {"Authorization": f"Bearer {OPS_TOKEN}"}
+            jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+            async with aiohttp.ClientSession(cookie_jar=jar) as pages:
+                await _log_in(pages, base_url)
+                page_routes = PAGES + [Route("GET", path) for path in args.url]
+                figures = await measure(
+                    pages, base_url, page_routes, filled, requests=args.requests
+                )
+            async with aiohttp.ClientSession(headers=headers) as api:
+                figures += await measure(api, base_url, ROUTES, filled, requests=args.requests)
+        finally:
+            await suite.stop()
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`wolfit bench dashboard [--jobs N] [--events N] [--requests N] [--url PATH]...`"""
+    parser = argparse.ArgumentParser(
+        prog="wolfit bench dashboard", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--jobs", type=int, default=100_000, help="jobs queued (100,000)")
+    parser.add_argument("--events", type=int, default=1_000_000, help="events stored (1,000,000)")
+    parser.add_argument("--requests", type=int, default=100, help="requests per route (100)")
+    parser.add_argument("--url", action="append", default=[], help="another page to measure")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    args = parser.parse_args(argv)
+    if min(args.jobs, args.events, args.requests) < 1:
+        parser.error("--jobs, --events and --requests must be at least 1")
+    if args.requests > 1_000:
+        parser.error("--requests may be at most 1,000 (each abort, retry and delete needs an id)")
+    figures = asyncio.run(run(args))
+    print(_table(figures))
+    if args.json:
+        args.json.write_text(json.dumps([item.to_dict() for item in figures], indent=2) + "\n")
+    return 0 if all(item.within_budget for item in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""An operator's abort: the job stops for sure, and an aborted event is parked, not lost.
+
+`abort_job` in `job_detail.py` is arq's own `Job.abort`: it needs a worker to confirm, even
+for a job that is only queued, so with no worker alive (when operators abort most) it stays
+"requested" and the flag lingers. `stop_job` does better for each state:
+
+- queued or deferred: one Lua script takes the job out of arq's queue unless a worker has
+  claimed it (arq's in-progress key), atomically with the claim, so it can never run. No
+  worker is needed.
+- running: arq's `Job.abort` (the worker cancels the task). If no worker confirms within
+  `wait`, the request is withdrawn (`not_confirmed`): the job goes on, nothing is half done.
+
+The event of an aborted `post_activity` job is parked in the dead-letter store with reason
+`aborted` and the operator's name, so it can be retried (exactly one copy is stored: the
+activity service is idempotent, even if a cancelled POST had already stored it) or deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, retry_key_prefix
+from arq.jobs import Job, JobDef, JobResult
+
+from .dead_letters import DeadLetter, DeadLetterStore
+from .keys import QUEUE_NAME
+from .producer import DELIVERY_FUNCTION
+from .replies import reply
+from .serializer import JobFailed, job_deserializer
+from .story import append_try, try_record
+
+__all__ = ["StopOutcome", "StopReport", "stop_job"]
+
+# KEYS: queue, in-progress key, job key, retry key. ARGV: job id. 1 if removed.
+_REMOVE_IF_WAITING = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[3], KEYS[4])
+return 1
+"""
+
+
+class StopOutcome(StrEnum):
+    """What `stop_job` did."""
+
+    removed = "removed"  # it was queued or deferred; taken out, it will never run
+    aborted = "aborted"  # it was running; the worker cancelled it
+    not_confirmed = "not_confirmed"  # running, but no worker confirmed: left running
+    finished = "finished"  # too late: it had finished already
+    not_found = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class StopReport:
+    """The outcome, the job's function, and whether its event went to the dead letters."""
+
+    job_id: str
+    outcome: StopOutcome
+    function: str | None = None
+    parked: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+async def stop_job(
+    pool: ArqRedis, job_id: str, *, operator: str = "an operator", wait: float = 2.0
+) -> StopReport:
+    """Stop a queued, deferred or running job (see the module doc)."""
+    job = Job(job_id, pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
+    info = await job.info()
+    if info is None:
+        return StopReport(job_id, StopOutcome.not_found)
+    if isinstance(info, JobResult):
+        return StopReport(job_id, StopOutcome.finished, info.function)
+    removed = await reply(
+        pool.eval(
+            _REMOVE_IF_WAITING,
+            4,
+            QUEUE_NAME,
+            in_progress_key_prefix + job_id,
+            job_key_prefix + job_id,
+            retry_key_prefix + job_id,
+            job_id,
+        )
+    )
+    if removed:
+        return await _parked(pool, info, job_id, StopOutcome.removed, operator)
+    if not await pool.exists(in_progress_key_prefix + job_id):
+        return StopReport(job_id, StopOutcome.finished, info.function)  # done meanwhile
+    try:
+        aborted = await job.abort(timeout=wait, poll_delay=0.05)
+    except TimeoutError:
+        if await pool.zrem(abort_jobs_ss, job_id):  # still ours: no worker took the request
+            return StopReport(job_id, StopOutcome.not_confirmed, info.function)
+        aborted = True  # a worker took the request just now: it cancels the job
+    except JobFailed:  # it failed (or was parked as a dead letter) before the abort landed
+        return StopReport(job_id, StopOutcome.finished, info.function)
+    if not aborted:
+        return StopReport(job_id, StopOutcome.finished, info.function)
+    return await _parked(pool, info, job_id, StopOutcome.aborted, operator)
+
+
+async def _parked(
+    pool: ArqRedis, info: JobDef, job_id: str, outcome: StopOutcome, operator: str
+) -> StopReport:
+    if info.function != DELIVERY_FUNCTION or not info.args:
+        return StopReport(job_id, outcome, info.function)
+    was = "queued" if outcome is StopOutcome.removed else "running"
+    error = f"aborted by {operator} while {was}"
+    tries = int(await pool.get(retry_key_prefix + job_id) or info.job_try or 0)
+    history = await append_try(
+        pool, job_id, try_record(tries, "aborted", duration=0.0, error=error), read_back=True
+    )
+    entry = DeadLetter(
+        id=job_id,
+        event=info.args[0],
+        error=error,
+        reason="aborted",
+        tries=tries,
+        history=history,
+        retried=sum(1 for item in history if item.get("outcome") == "requeued"),
+    )
+    await DeadLetterStore(pool).add(entry)
+    return StopReport(job_id, outcome, info.function, parked=True)

@@ -1,0 +1,60 @@
+"""The operator area of the web app: the admin guard, the ops service layer, the ops JSON
+API, and alerts (SPEC section 8). The dashboard's HTML pages build on the same service.
+
+Public names:
+
+- `setup_ops(app)`: the guard's middleware is added by `create_app`; this adds the ops API's
+  routes and the cleanup context that opens the service and the alert engine.
+- `ops_guard_middleware`, `Principal`, `OPS_PRINCIPAL` (who is operating, per request).
+- `OpsService` (`OPS_SERVICE` in the app, `ops_service(request)`), its errors (`OpsError`,
+  `OpsBadRequest`, `OpsNotFound`, `OpsConflict`, `OpsUnavailable`) and `JOB_STATUSES`.
+- `AlertEngine` (`OPS_ALERTS`; absent without `REDIS_URL`), `Alert`, `ALERT_KINDS`.
+- `ALLOWED_JOBS`: the allow-list of jobs an operator may enqueue.
+- `note_failed_login(app, username)`: the login view's hook for the `login_failures` rule.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .alerts.engine import AlertEngine
+from .alerts.store import ALERT_KINDS, Alert
+from .api import ops_service, setup_api_routes
+from .enqueue import ALLOWED_JOBS
+from .errors import OpsBadRequest, OpsConflict, OpsError, OpsNotFound, OpsUnavailable
+from .guard import ADMIN_PREFIX, OPS_API_PREFIX, ops_guard_middleware
+from .keys import OPS_ALERTS, OPS_PRINCIPAL, OPS_SERVICE, Principal
+from .resources import WEBHOOK_POLICY, ops_ctx
+from .service import JOB_STATUSES, OpsService
+from .signals import note_failed_login
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "ALERT_KINDS",
+    "ALLOWED_JOBS",
+    "JOB_STATUSES",
+    "OPS_ALERTS",
+    "OPS_API_PREFIX",
+    "OPS_PRINCIPAL",
+    "OPS_SERVICE",
+    "WEBHOOK_POLICY",
+    "Alert",
+    "AlertEngine",
+    "OpsBadRequest",
+    "OpsConflict",
+    "OpsError",
+    "OpsNotFound",
+    "OpsService",
+    "OpsUnavailable",
+    "Principal",
+    "note_failed_login",
+    "ops_guard_middleware",
+    "ops_service",
+    "setup_ops",
+]
+
+
+def setup_ops(app: web.Application) -> None:
+    """Add the ops API's routes and the ops resources (after the app's own resources)."""
+    setup_api_routes(app)
+    app.cleanup_ctx.append(ops_ctx)

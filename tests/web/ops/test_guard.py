@@ -1,0 +1,93 @@
+"""The admin guard: who may see /admin and call the ops API, and what everyone else gets."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from src.web.keys import DATABASE
+from src.web.models import OutboxEntry
+from tests.support.site_client import SiteClient
+from tests.web.conftest import AppFactory
+
+from .conftest import OPS_TOKEN, Ops, add_user
+
+
+async def _forbidden_events(ops: Ops) -> list[dict[str, object]]:
+    async with ops.app[DATABASE].read() as session:
+        rows = (await session.execute(select(OutboxEntry))).scalars()
+        return [row.event for row in rows if row.event["type"] == "auth.forbidden"]
+
+
+async def test_a_visitor_gets_a_403_page_with_a_login_link(
+    ops: Ops, visitor: Callable[[SiteClient], Awaitable[SiteClient]]
+) -> None:
+    stranger = await visitor(ops.site)
+    html = await stranger.page("/admin/jobs?status=failed", status=403)
+    assert "Admins only" in html
+    assert 'href="/login?next=/admin/jobs?status%3Dfailed"' in html
+    [event] = await _forbidden_events(ops)
+    assert event["username"] is None
+    assert event["data"]["path"] == "/admin/jobs"  # type: ignore[index]
+    [alert] = await ops.alerts.store.open_alerts("forbidden")
+    assert alert.subject == "visitor@127.0.0.1"
+
+
+async def test_a_plain_user_gets_403_an_event_and_an_alert(
+    ops: Ops, visitor: Callable[[SiteClient], Awaitable[SiteClient]]
+) -> None:
+    alice = await visitor(ops.site)
+    await add_user(ops.site, "alice", admin=False)
+    await alice.login("alice")
+    html = await alice.page("/admin", status=403)
+    assert "You are logged in as alice, who is not an admin." in html
+    response = await alice.client.get("/api/ops/queue")
+    assert response.status == 403
+    assert "alice is not an admin" in (await response.json())["error"]
+    events = await _forbidden_events(ops)
+    assert [(e["username"], e["data"]["path"]) for e in events] == [  # type: ignore[index]
+        ("alice", "/admin"),
+        ("alice", "/api/ops/queue"),
+    ]
+    [alert] = await ops.alerts.store.open_alerts("forbidden")
+    assert (alert.subject, alert.details) == ("alice", {"path": "/admin"})
+
+
+async def test_tokens_wrong_malformed_or_unset_are_401(
+    ops: Ops, make_site: AppFactory, visitor: Callable[[SiteClient], Awaitable[SiteClient]]
+) -> None:
+    stranger = await visitor(ops.site)
+    for header in ("Bearer wrong-token-0123456789", "Basic cm9vdDpyb290", "Bearer", OPS_TOKEN):
+        response = await stranger.client.get("/api/ops/queue", headers={"Authorization": header})
+        assert response.status == 401, header
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert (await response.json())["error"]
+    assert await _forbidden_events(ops) == []  # a bad token is not a forbidden request
+    # A wrong token is refused even with an admin session beside it.
+    await ops.api("GET", "/api/ops/queue", token="wrong-token-0123456789", status=401)
+
+    without_token = await make_site(
+        **ops.settings.model_dump(include={"redis_url", "activity_url"})
+    )
+    response = await without_token.client.get(
+        "/api/ops/queue", headers={"Authorization": f"Bearer {OPS_TOKEN}"}
+    )
+    assert response.status == 401
+    assert "OPS_TOKEN is not set" in (await response.json())["error"]
+
+
+async def test_the_token_and_an_admin_session_both_work(ops: Ops) -> None:
+    by_token = await ops.api("GET", "/api/ops/queue")
+    by_session = await ops.api("GET", "/api/ops/queue", token=None)
+    assert by_token["depth"] == by_session["depth"] == 1  # the admin's login event
+
+
+async def test_cookie_calls_that_change_something_need_the_csrf_header(ops: Ops) -> None:
+    body = await ops.api("POST", "/api/ops/dead-letters/retry-all", token=None, status=403)
+    assert "X-CSRF-Token" in body["error"]
+    forged = {"X-CSRF-Token": "forged"}
+    await ops.api("POST", "/api/ops/dead-letters/retry-all", token=None, headers=forged, status=403)
+    assert (await ops.session_api("POST", "/api/ops/dead-letters/retry-all"))["retried"] == 0
+    # Bearer calls carry no cookie a browser could be tricked into sending: no CSRF needed.
+    assert (await ops.api("POST", "/api/ops/dead-letters/retry-all"))["retried"] == 0
