@@ -68,11 +68,14 @@ async def test_events_parked_by_a_long_outage_are_delivered_when_it_ends(
         await enqueue_event(pool, event)
     async with running_worker(impatient):  # its start-up health check sees the outage
 
-        async def all_parked() -> bool:
-            return await store.count() == len(events)
+        async def parked_and_noticed() -> bool:
+            # The start-up health check and the deliveries run concurrently: wait for both.
+            parked = await store.count() == len(events)
+            return parked and await pool.get(ACTIVITY_OUTAGE) is not None
 
-        await wait_for(all_parked, timeout=10, what="the outage to park every event")
-    assert await pool.get(ACTIVITY_OUTAGE) is not None
+        await wait_for(
+            parked_and_noticed, timeout=15, what="the outage to park every event and be noticed"
+        )
 
     await activity.start()
     async with running_worker(impatient):  # its start-up health check sees the service back

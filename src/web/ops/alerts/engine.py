@@ -41,6 +41,22 @@ __all__ = ["AlertEngine"]
 log = logging.getLogger(__name__)
 
 LOCK = "wolfit:alerts:evaluator"
+
+# Take the evaluator lock, or renew it if this process holds it: one step, so the lock never
+# lapses between a check and a renewal.
+_TAKE_LOCK = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+# Give the lock back only if it is still ours (it may have lapsed and gone to another).
+_RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 NO_WORKER_SINCE = "wolfit:alerts:no-worker-since"
 FORBIDDEN_LAST = "wolfit:alerts:forbidden-last"
 PROBE_TIMEOUT = 3.0
@@ -78,6 +94,8 @@ class AlertEngine:
         # Long enough to survive a slow evaluation; short enough for a quick takeover.
         self.lock_ttl = lock_ttl if lock_ttl is not None else max(3 * self.interval, 10.0)
         self._token = uuid.uuid4().hex
+        self._take_lock = redis.register_script(_TAKE_LOCK)
+        self._release_lock = redis.register_script(_RELEASE_LOCK)
         self._task: asyncio.Task[None] | None = None
         self.evaluations = 0
 
@@ -232,13 +250,8 @@ class AlertEngine:
     async def _hold_lock(self) -> bool:
         """Take or renew the evaluator lock; True while this process holds it."""
         ttl_ms = int(self.lock_ttl * 1000)
-        if await self.redis.set(LOCK, self._token, nx=True, px=ttl_ms):
-            return True
-        holder = await self.redis.get(LOCK)
-        if holder is not None and holder.decode() == self._token:
-            await self.redis.pexpire(LOCK, ttl_ms)
-            return True
-        return False
+        held = await self._take_lock(keys=[LOCK], args=[self._token, ttl_ms])
+        return bool(held)
 
     async def _run(self) -> None:
         while True:
@@ -262,8 +275,7 @@ class AlertEngine:
                 await self._task
             self._task = None
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(1.0):
-                if (await self.redis.get(LOCK) or b"").decode() == self._token:
-                    await self.redis.delete(LOCK)
+            async with asyncio.timeout(5.0):  # a dead Redis must not hold up the shutdown
+                await self._release_lock(keys=[LOCK], args=[self._token])
         if self.webhook is not None:
             await self.webhook.stop()
