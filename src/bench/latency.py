@@ -29,6 +29,7 @@ from src.common.settings import Settings
 from src.jobs import create_pool, queue_stats
 
 from .delivery_check import DeliveryCheck, check_delivery, wait_for_empty_queue
+from .latency_plot import write_plot
 from .latency_report import markdown, read_report, table, write_report
 from .machine import run_header
 from .options import BenchParser, integer, number, seconds, seconds_list
@@ -42,7 +43,7 @@ __all__ = ["Point", "main", "measure_point", "parse_options"]
 
 MODES = ("off", "sync", "async")
 DEFAULT_SLEEP_TIMES = "0,0.1,0.5,1,2"
-DEFAULT_MIX = "vote=80,post=15,login=5"
+DEFAULT_MIX = "vote=85,post=12,login=3"
 DRAIN_TIMEOUT = 120.0
 
 
@@ -269,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         points = runner.run(run(options, placement))
     report = write_report(options.out, header, options, placement, points)
+    write_plot(report, options.out / "latency.png")
     print(table(report))
     print(f"figures: {path}, plot: {options.out / 'latency.png'}")
     failed = [p for p in points if not p.delivery.exactly_once or p.errors]

@@ -33,22 +33,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import uvloop
 from arq.connections import ArqRedis
 from arq.jobs import deserialize_result
-from arq.worker import func
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent
-from src.common.settings import load_settings
 from src.jobs.connection import producer_pool
 from src.jobs.producer import enqueue_event
 from src.jobs.serializer import job_deserializer
-from src.jobs.supervised import run_supervised
-from src.jobs.worker import POLL_DELAY, install_uvloop, worker_settings
+from src.jobs.worker import POLL_DELAY
 
 from .machine import run_header
 from .options import BenchParser, integer, number
@@ -83,25 +79,6 @@ class Figure:
     worker_cpu: float  # CPU seconds the worker process used, start-up included
     failed: int
     stored: int | None  # events the activity service stored (None for no-op jobs)
-
-
-async def noop(ctx: dict[str, Any], event: Any, **options: Any) -> dict[str, Any]:
-    """The ceiling's job: takes the same argument as `post_activity`, does nothing."""
-    return {"delivered": False}
-
-
-def _child_worker(kind: str, poll_delay: float, queue_read_limit: int | None) -> int:
-    """In a child process: run one worker in burst mode with the settings of the environment."""
-    install_uvloop()
-    settings = load_settings()
-    overrides: dict[str, Any] = {"poll_delay": poll_delay}
-    if queue_read_limit:
-        overrides["queue_read_limit"] = queue_read_limit
-    if kind == "noop":
-        overrides.update(functions=[func(noop, name="noop", keep_result=3600)], cron_jobs=[])
-    settings_class = worker_settings(settings, **overrides)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return int(runner.run(run_supervised(settings_class, burst=True)))
 
 
 async def _fill(pool: ArqRedis, count: int, function: str) -> list[str]:
@@ -169,7 +146,7 @@ async def _run_one(
     ids = await _fill(pool, events, function)
     name = f"{kind}-{poll_delay:g}-{queue_read_limit or 'default'}"
     command = placed_command([
-        sys.executable, "-m", "src.bench.throughput", "_worker", kind, str(poll_delay),
+        sys.executable, "-m", "src.bench.throughput_worker", kind, str(poll_delay),
         str(queue_read_limit or 0),
     ], place)  # fmt: skip
     stored_before = await _stored_total(activity)
@@ -313,9 +290,6 @@ def _parser() -> BenchParser:
 def main(argv: list[str] | None = None) -> int:
     """`wolfit bench throughput`: measure, print a table, write OUT/throughput.json."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["_worker"]:
-        kind, poll_delay, read_limit = args[1], float(args[2]), int(args[3])
-        return _child_worker(kind, poll_delay, read_limit or None)
     parser = _parser()
     options = parser.parse_args(args)
     path = options.out / "throughput.json"
@@ -360,7 +334,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"figures: {path}")
     lost = [f for f in figures if f.failed or (f.stored is not None and f.stored != f.jobs)]
     return 1 if lost else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
