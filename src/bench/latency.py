@@ -2,12 +2,14 @@
 ACTIVITY_MODE while the activity service gets slower.
 
 One suite runs for the whole experiment (Redis, the activity service, one worker, all as
-child processes in a temporary directory). For each mode a web process is started with that
-`ACTIVITY_MODE` (the only service the mode concerns); for each `SLEEP_TIME` the activity
-service is changed at run time (`PUT /api/chaos`); then registered users drive the site
+child processes in a temporary directory), with one web process per mode (`ACTIVITY_MODE` is
+the only setting a mode concerns; the webs share one database, and only the one measured is
+busy). For each `SLEEP_TIME`, changed at run time with `PUT /api/chaos`, the modes are
+measured one after the other, so that the figures compared are taken within a minute of each
+other on a machine whose other load changes. Each point: registered users drive the site
 (`workload`), the queue is let drain, and every action's event is looked up
-(`delivery_check`). Figures go to `OUT/latency.json` and `OUT/latency.png`; a table to the
-terminal. `--markdown` prints the README's tables from `OUT/latency.json` without running.
+(`delivery_check`). Figures go to `OUT/latency.json` and `OUT/latency.png`, a table to the
+terminal; `--markdown` prints the README's tables from `OUT/latency.json` without running.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ async def measure_point(
     )  # fmt: skip
     drain = await wait_for_empty_queue(pool, DRAIN_TIMEOUT)
     cpu_after = suite.cpu()
+    # This mode's web process is "web"; the other modes' webs were idle and are left out.
+    for used in (cpu_before, cpu_after):
+        used["web"] = used.pop(f"web-{mode}")
+        for name in [name for name in used if name.startswith("web-")]:
+            del used[name]
     delivery = await check_delivery(
         pool, suite.activity_url, suite.token, since=since,
         request_ids=load.request_ids if mode != "off" else [],
@@ -117,9 +124,9 @@ async def measure_point(
     )
 
 
-async def _users(suite: LocalSuite, url: str, clients: int, posts: list[int]) -> list[SiteUser]:
-    """The benchmark's users on this web process: registered (with a post each) the first
-    time, logged in again afterwards."""
+async def _users(url: str, clients: int, posts: list[int]) -> list[SiteUser]:
+    """The benchmark's users on the web process at `url`: registered (with a post each) the
+    first time, logged in afterwards."""
     users = [SiteUser(url, f"user{number}") for number in range(clients)]
     if not posts:
         await asyncio.gather(*(user.register() for user in users))
@@ -149,29 +156,29 @@ def _progress(point: Point, started: float) -> str:
 
 
 async def run(options: argparse.Namespace, placement: Placement) -> list[Point]:
-    """The whole grid: every mode, every SLEEP_TIME, on one suite."""
+    """The whole grid: every SLEEP_TIME, and at each every mode, on one suite."""
     started = time.perf_counter()
     points: list[Point] = []
     posts: list[int] = []
+    users: dict[str, list[SiteUser]] = {}
     with tempfile.TemporaryDirectory(prefix="wolfit-latency-") as workdir:
         suite = LocalSuite(Path(workdir), placement=placement)
         async with suite:
             pool = await create_pool(Settings(redis_url=suite.redis.url))
             try:
                 for mode in options.modes:
-                    url = await suite.start_web(ACTIVITY_MODE=mode)
-                    users = await _users(suite, url, options.clients, posts)
-                    try:
-                        for sleep_time in options.sleep_times:
-                            await suite.set_chaos(sleep_time=sleep_time)
-                            point = await measure_point(suite, pool, users, posts, options, mode)
-                            points.append(point)
-                            print(_progress(point, started), flush=True)
-                    finally:
-                        await asyncio.gather(*(user.close() for user in users))
-                    await suite.stop_web()
+                    url = await suite.start_web(mode, ACTIVITY_MODE=mode)
+                    users[mode] = await _users(url, options.clients, posts)
+                for sleep_time in options.sleep_times:
+                    await suite.set_chaos(sleep_time=sleep_time)
+                    for mode in options.modes:
+                        point = await measure_point(suite, pool, users[mode], posts, options, mode)
+                        points.append(point)
+                        print(_progress(point, started), flush=True)
             finally:
                 await pool.aclose()
+                for mode_users in users.values():
+                    await asyncio.gather(*(user.close() for user in mode_users))
     return points
 
 

@@ -45,7 +45,7 @@ def write_plot(report: dict[str, Any], path: Path) -> None:
     shares = report["parameters"].get("mix", {})
     sleep_times = sorted({p["sleep_time"] for p in points})
     figure, panels = pyplot.subplots(
-        1, len(actions), figsize=(4.6 * len(actions) + 1, 5.4), dpi=110, sharey=True,
+        1, len(actions), figsize=(4.6 * len(actions) + 1, 5.8), dpi=110, sharey=True,
         squeeze=False,
     )  # fmt: skip
     for axes, action in zip(panels[0], actions, strict=True):
@@ -73,13 +73,14 @@ def write_plot(report: dict[str, Any], path: Path) -> None:
         axes.grid(True, which="major", alpha=0.35)
         axes.grid(True, which="minor", axis="y", alpha=0.1)
     panels[0][0].set_ylabel("latency as the user sees it (log scale)")
-    panels[0][0].legend(ncol=2, fontsize=8.5, loc="upper left")
+    handles, labels = panels[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
     figure.suptitle(
         "Latency of web actions with a slow activity service, by ACTIVITY_MODE\n"
         + _subtitle(report),
         fontsize=12,
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     pyplot.close(figure)

@@ -56,9 +56,10 @@ def method(options: argparse.Namespace, placement: Placement) -> list[str]:
     }[placement.name]
     return [
         "One suite for the whole run: Redis, the activity service (SQLite) and one worker "
-        "(WORKER_MAX_JOBS=100) as child processes; one web process (SQLite) per mode, "
-        "restarted only to change ACTIVITY_MODE; SLEEP_TIME changed at run time with "
-        "PUT /api/chaos.",
+        "(WORKER_MAX_JOBS=100) as child processes, and one web process per ACTIVITY_MODE "
+        "(one SQLite database for all); SLEEP_TIME is changed at run time with "
+        "PUT /api/chaos, and at each SLEEP_TIME the modes are measured one after the other, "
+        "so the figures compared are taken close together in time.",
         f"Load: {options.clients} registered users in a closed loop with think time: each does "
         f"an action (mix {options.mix}), waits for the answer, then {think}. Every action is a "
         "real form POST with the session's CSRF token and its own X-Request-ID, timed from "

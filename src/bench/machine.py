@@ -27,12 +27,13 @@ def _cpu_model() -> str:
 
 
 def _git_commit() -> str | None:
+    """The commit measured, `-dirty` when the work tree had changes."""
     git = shutil.which("git")
     if git is None:
         return None
     try:
         done = subprocess.run(  # noqa: S603 (a fixed git command)
-            [git, "rev-parse", "--short", "HEAD"],
+            [git, "describe", "--always", "--dirty"],
             cwd=ROOT, capture_output=True, text=True, timeout=5, check=True,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):

@@ -1,5 +1,5 @@
 """The suite as child processes for benchmarks: Redis, the activity service, one worker,
-and web processes started and stopped per configuration.
+and any number of web processes, each named (by its ACTIVITY_MODE, say).
 
 Everything lives in a temporary directory (databases, Redis data, logs); ports are free
 ones; the processes are the same `wolfit` commands operators run, each started on its
@@ -73,7 +73,7 @@ class _Child:
 
 
 class LocalSuite:
-    """Redis, the activity service and one worker, plus web processes on demand."""
+    """Redis, the activity service and one worker, plus named web processes on demand."""
 
     def __init__(
         self,
@@ -93,7 +93,7 @@ class LocalSuite:
         self.worker_max_jobs = worker_max_jobs
         self.redis = EmbeddedRedis(workdir / "redis")
         self._children: list[_Child] = []
-        self._web: _Child | None = None
+        self._webs: dict[str, _Child] = {}
 
     @property
     def activity_url(self) -> str:
@@ -161,15 +161,17 @@ class LocalSuite:
         await self._wait_healthy(activity, f"{self.activity_url}/healthz")
         await self._spawn("worker", "worker", place=background)
 
-    async def start_web(self, **settings: str) -> str:
-        """Start one web process with these extra settings; answers its base URL."""
-        await self.stop_web()
+    async def start_web(self, name: str, **settings: str) -> str:
+        """Start a web process called `name` (replacing one of that name) with these extra
+        settings; answers its base URL. Webs share the database and the secret key."""
+        await self.stop_web(name)
         port = free_port()
-        self._web = await self._spawn(
-            f"web-{port}", "web", place=self.placement.subject, WEB_PORT=str(port), **settings
+        web = await self._spawn(
+            f"web-{name}", "web", place=self.placement.subject, WEB_PORT=str(port), **settings
         )
+        self._webs[name] = web
         url = f"http://127.0.0.1:{port}"
-        await self._wait_healthy(self._web, f"{url}/healthz")
+        await self._wait_healthy(web, f"{url}/healthz")
         return url
 
     async def set_chaos(self, *, sleep_time: float, fail_rate: float = 0.0) -> None:
@@ -186,22 +188,23 @@ class LocalSuite:
         self.sleep_time = sleep_time
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by service: web, activity, worker, redis, and the client
-        (this process, the load generator)."""
+        """CPU seconds used so far by process: `web-NAME` for each web, `activity`, `worker`,
+        `redis`, and `client` (this process, the load generator)."""
         used: dict[str, float] = {"client": own_cpu_seconds()}
         for child in self._children:
             seconds = child.cpu()
             if seconds is not None:
-                used[child.name.split("-")[0]] = seconds
+                used[child.name] = seconds
         if self.redis.pid is not None and (seconds := cpu_seconds(self.redis.pid)) is not None:
             used["redis"] = seconds
         return used
 
-    async def stop_web(self) -> None:
-        if self._web is not None:
-            await self._web.stop()
-            self._children.remove(self._web)
-            self._web = None
+    async def stop_web(self, name: str) -> None:
+        """Stop the web process called `name`, if it runs."""
+        web = self._webs.pop(name, None)
+        if web is not None:
+            await web.stop()
+            self._children.remove(web)
 
     async def stop(self) -> None:
         """Stop every child started here (newest first), then Redis."""

@@ -58,6 +58,7 @@ from .placement import (
     placed_command,
     plan,
 )
+from .suite import cpu_seconds
 from .throughput_report import markdown, read_report, table, write_report
 
 __all__ = ["Figure", "main", "measure"]
@@ -77,6 +78,8 @@ class Figure:
     seconds: float
     per_second: float
     worker_cpu: float  # CPU seconds the worker process used, start-up included
+    activity_cpu: float | None  # CPU seconds of the activity service meanwhile
+    redis_cpu: float | None  # CPU seconds of Redis meanwhile
     failed: int
     stored: int | None  # events the activity service stored (None for no-op jobs)
 
@@ -123,6 +126,10 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _used(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else round(after - before, 2)
+
+
 async def _stored_total(session: aiohttp.ClientSession) -> int:
     async with session.get("/api/stats", params={"minutes": "1"}) as response:
         response.raise_for_status()
@@ -135,6 +142,7 @@ async def _run_one(
     log_dir: Path,
     activity: aiohttp.ClientSession,
     *,
+    pids: dict[str, int],
     place: Place,
     kind: str,
     events: int,
@@ -151,11 +159,13 @@ async def _run_one(
     ], place)  # fmt: skip
     stored_before = await _stored_total(activity)
     cpu_before = _children_cpu()
+    others_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     with (log_dir / f"{name}.log").open("wb") as log:
         child = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
         status = await child.wait()
     if status != 0:
         raise RuntimeError(f"the {name} worker exited with status {status}; see {log_dir}")
+    others = {name: _used(cpu_seconds(pid), others_before[name]) for name, pid in pids.items()}
     seconds, failed = await _span(pool, ids)
     stored = await _stored_total(activity) - stored_before if kind == "post_activity" else None
     return Figure(
@@ -166,6 +176,8 @@ async def _run_one(
         seconds=round(seconds, 3),
         per_second=round(events / seconds, 1),
         worker_cpu=round(_children_cpu() - cpu_before, 2),
+        activity_cpu=others.get("activity"),
+        redis_cpu=others.get("redis"),
         failed=failed,
         stored=stored,
     )
@@ -216,7 +228,8 @@ async def measure(
         }
         command = placed_command([sys.executable, "-m", "src.activity"], placement.client)
         with (workdir / "activity.log").open("wb") as log:
-            service = subprocess.Popen(  # noqa: ASYNC220, S603 (ours; started once, before any timing)
+            # Started once, before any timing; the command is ours.
+            service = subprocess.Popen(  # noqa: ASYNC220, S603
                 command, env=env, stdout=log, stderr=log
             )
         pool = producer_pool(redis_server.url)
@@ -230,12 +243,16 @@ async def measure(
                 for poll_delay in poll_delays
                 for queue_read_limit in queue_read_limits
             ]
+            pids = {"activity": service.pid}
+            if redis_server.pid is not None:
+                pids["redis"] = redis_server.pid
             return [
                 await _run_one(
                     pool,
                     env,
                     workdir,
                     activity,
+                    pids=pids,
                     place=placement.subject,
                     kind=kind,
                     events=events,

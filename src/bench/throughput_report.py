@@ -34,7 +34,12 @@ def _method(options: argparse.Namespace, placement: Placement) -> list[str]:
         f"sleeps SLEEP_TIME={options.sleep_time:g} s after each event; limit = "
         f"WORKER_MAX_JOBS / SLEEP_TIME = {options.max_jobs} / {options.sleep_time:g}.",
         f"Placement {placement.name}: {where}.",
-        "Worker CPU s: CPU time of the worker process, its start-up (about 1 s) included. "
+        "CPU s: CPU time of the worker process (its start-up, about 1 s, included), and of "
+        "the activity service and Redis while it ran: one near `seconds` is a bottleneck; "
+        "none near it means the processes waited for the CPU (other load on the machine) "
+        "or for each other. Events per worker CPU s (start-up included) does not depend "
+        "on other load: it is the rate of a worker with a core to itself, if nothing else "
+        "limits it. "
         "Stored: events the activity service stored during the configuration (every job's "
         "event must be stored).",
     ]
@@ -67,6 +72,8 @@ def write_report(
                 **asdict(figure),
                 "of_limit": round(figure.per_second / limit, 3) if limit else None,
                 "of_noop": round(figure.per_second / ceiling, 3),
+                # Robust to other load on the machine: CPU time is not stolen by neighbours.
+                "per_worker_cpu_second": round(figure.jobs / figure.worker_cpu, 1),
             }
             for figure in figures
         ],
@@ -95,6 +102,10 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def _stored(figure: dict[str, Any]) -> str:
     return "-" if figure["stored"] is None else f"{figure['stored']}/{figure['jobs']}"
 
@@ -107,14 +118,16 @@ def table(report: dict[str, Any]) -> str:
         f"one worker, WORKER_MAX_JOBS={p['max_jobs']}, SLEEP_TIME={p['sleep_time']:g}: limit "
         + (f"{limit:,.0f} events/s" if limit else "none (SLEEP_TIME=0)")
         + "; no-op ceiling measured in the same run",
-        f"{'configuration':<48} {'jobs':>7} {'seconds':>8} {'events/s':>9} {'of limit':>9} "
-        f"{'of no-op':>9} {'worker CPU s':>13} {'failed':>7} {'stored':>12}",
+        f"{'configuration':<32} {'jobs':>7} {'seconds':>8} {'events/s':>9} {'of limit':>9} "
+        f"{'of no-op':>9} {'CPU s: worker':>14} {'activity':>9} {'redis':>6} "
+        f"{'events/worker CPU s':>20} {'failed':>7} {'stored':>12}",
     ]
     for f in report["figures"]:
         lines.append(
-            f"{_label(f):<48} {f['jobs']:>7} {f['seconds']:>8.2f} {f['per_second']:>9.0f} "
-            f"{_share(f['of_limit']):>9} {_share(f['of_noop']):>9} {f['worker_cpu']:>13.1f} "
-            f"{f['failed']:>7} {_stored(f):>12}"
+            f"{_label(f):<32} {f['jobs']:>7} {f['seconds']:>8.2f} {f['per_second']:>9.0f} "
+            f"{_share(f['of_limit']):>9} {_share(f['of_noop']):>9} {f['worker_cpu']:>14.1f} "
+            f"{_seconds(f.get('activity_cpu')):>9} {_seconds(f.get('redis_cpu')):>6} "
+            f"{f['per_worker_cpu_second']:>20.0f} {f['failed']:>7} {_stored(f):>12}"
         )
     return "\n".join(lines)
 
@@ -122,12 +135,17 @@ def table(report: dict[str, Any]) -> str:
 def markdown(report: dict[str, Any]) -> str:
     """The README table of the figures."""
     lines = [
-        "| configuration | events/s | of the limit | of no-op | worker CPU s | stored |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| configuration | events/s | of the limit | of no-op | seconds | CPU s: worker, "
+        "activity, Redis | events per worker CPU s | stored |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in report["figures"]:
+        cpu = ", ".join(
+            _seconds(f.get(name)) for name in ("worker_cpu", "activity_cpu", "redis_cpu")
+        )
         lines.append(
             f"| {_label(f)} | {f['per_second']:,.0f} | {_share(f['of_limit'])} | "
-            f"{_share(f['of_noop'])} | {f['worker_cpu']:.1f} | {_stored(f)} |"
+            f"{_share(f['of_noop'])} | {f['seconds']:.1f} | {cpu} | "
+            f"{f['per_worker_cpu_second']:,.0f} | {_stored(f)} |"
         )
     return "\n".join(lines)

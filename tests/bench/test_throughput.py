@@ -26,7 +26,10 @@ def test_the_benchmark_delivers_every_event_and_reports_against_both_bounds(
         assert (figure["jobs"], figure["failed"]) == (60, 0)
         assert figure["per_second"] > 0
         assert figure["worker_cpu"] > 0
+        assert figure["per_worker_cpu_second"] == round(60 / figure["worker_cpu"], 1)
+        assert figure["redis_cpu"] is not None
     assert noop["stored"] is None
+    assert delivery["activity_cpu"] > 0
     assert delivery["stored"] == 60  # every job's event reached the activity service
     assert noop["of_noop"] == 1.0
     table = capsys.readouterr().out
