@@ -161,7 +161,7 @@ class LocalSuite:
         await self._wait_healthy(activity, f"{self.activity_url}/healthz")
         await self._spawn("worker", "worker", place=background)
 
-    async def start_web(self, name: str, **settings: str) -> str:
+    async def start_web(self, name: str = "web", **settings: str) -> str:
         """Start a web process called `name` (replacing one of that name) with these extra
         settings; answers its base URL. Webs share the database and the secret key."""
         await self.stop_web(name)
@@ -199,7 +199,7 @@ class LocalSuite:
             used["redis"] = seconds
         return used
 
-    async def stop_web(self, name: str) -> None:
+    async def stop_web(self, name: str = "web") -> None:
         """Stop the web process called `name`, if it runs."""
         web = self._webs.pop(name, None)
         if web is not None:
