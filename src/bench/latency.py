@@ -128,13 +128,17 @@ async def _users(url: str, clients: int, posts: list[int]) -> list[SiteUser]:
     """The benchmark's users on the web process at `url`: registered (with a post each) the
     first time, logged in afterwards."""
     users = [SiteUser(url, f"user{number}") for number in range(clients)]
-    if not posts:
-        await asyncio.gather(*(user.register() for user in users))
-        for user in users:
-            _, post_id = await user.submit(f"{user.name}'s first post", "Hello.", "general")
-            posts.append(post_id)
-    else:
-        await asyncio.gather(*(user.log_in() for user in users))
+    try:
+        if not posts:
+            await asyncio.gather(*(user.register() for user in users))
+            for user in users:
+                _, post_id = await user.submit(f"{user.name}'s first post", "Hello.", "general")
+                posts.append(post_id)
+        else:
+            await asyncio.gather(*(user.log_in() for user in users))
+    except BaseException:
+        await asyncio.gather(*(user.close() for user in users))
+        raise
     return users
 
 
