@@ -24,9 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import uvloop
 from arq.connections import ArqRedis
 
+from src.common.embedded_redis import RedisNotFound
 from src.common.settings import Settings
 from src.jobs import create_pool, queue_stats
 
@@ -38,7 +40,7 @@ from .options import BenchParser, integer, number, seconds, seconds_list
 from .placement import Placement, PlacementUnavailable, available_cpus, pinned_self, plan
 from .site_user import SiteUser
 from .stats import Summary, summarize
-from .suite import LocalSuite
+from .suite import LocalSuite, ServiceFailed
 from .workload import Mix, MixInvalid, run_load
 
 __all__ = ["Point", "main", "measure_point", "parse_options"]
@@ -275,11 +277,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{options.rate:g} actions/s ({options.mix}); placement {placement.name}",
         flush=True,
     )
-    with (
-        pinned_self(placement.client),
-        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
-    ):
-        points = runner.run(run(options, placement))
+    try:
+        with (
+            pinned_self(placement.client),
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        ):
+            points = runner.run(run(options, placement))
+    except KeyboardInterrupt:
+        print("wolfit bench latency: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except (ServiceFailed, RedisNotFound, TimeoutError, aiohttp.ClientError) as exc:
+        print(f"wolfit bench latency: the run failed: {exc}", file=sys.stderr)
+        return 1
     report = write_report(options.out, header, options, placement, points)
     write_plot(report, options.out / "latency.png")
     print(table(report))

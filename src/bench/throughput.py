@@ -330,22 +330,29 @@ def main(argv: list[str] | None = None) -> int:
         f"placement {placement.name}",
         flush=True,
     )
-    with (
-        tempfile.TemporaryDirectory(prefix="wolfit-throughput-") as workdir,
-        pinned_self(placement.client),
-        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
-    ):
-        figures = runner.run(
-            measure(
-                events=options.events,
-                sleep_time=options.sleep_time,
-                max_jobs=options.max_jobs,
-                poll_delays=options.poll_delay,
-                queue_read_limits=[value or None for value in options.queue_read_limit],
-                workdir=Path(workdir),
-                placement=placement,
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="wolfit-throughput-") as workdir,
+            pinned_self(placement.client),
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        ):
+            figures = runner.run(
+                measure(
+                    events=options.events,
+                    sleep_time=options.sleep_time,
+                    max_jobs=options.max_jobs,
+                    poll_delays=options.poll_delay,
+                    queue_read_limits=[value or None for value in options.queue_read_limit],
+                    workdir=Path(workdir),
+                    placement=placement,
+                )
             )
-        )
+    except KeyboardInterrupt:
+        print("wolfit bench throughput: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except (RuntimeError, TimeoutError, aiohttp.ClientError) as exc:  # a service that failed
+        print(f"wolfit bench throughput: the run failed: {exc}", file=sys.stderr)
+        return 1
     report = write_report(options.out, header, options, placement, figures)
     print(table(report))
     print(f"figures: {path}")

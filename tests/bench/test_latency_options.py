@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from src.bench.latency import main, parse_options
+from src.bench.suite import LocalSuite, ServiceFailed
 
 
 def test_the_defaults_are_the_headline_experiment() -> None:
@@ -49,3 +50,16 @@ def test_a_bad_option_is_one_line_and_status_2(
     assert message in lines[0]
     assert captured.out == ""
     assert not (tmp_path / "figures").exists()  # nothing ran, nothing written
+
+
+def test_a_service_that_fails_to_start_is_one_line_and_status_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(self: LocalSuite) -> None:
+        raise ServiceFailed("activity exited; see /tmp/x/activity.log")
+
+    monkeypatch.setattr(LocalSuite, "start", fail)
+    assert main(["--sleep-times", "0", "--out", str(tmp_path / "figures")]) == 1
+    err = capsys.readouterr().err
+    assert err == "wolfit bench latency: the run failed: activity exited; see /tmp/x/activity.log\n"
+    assert not (tmp_path / "figures").exists()
