@@ -1,7 +1,7 @@
 """How many events one worker delivers per second; see `src/bench/throughput.py`.
 
-.venv/bin/python bench/throughput.py                       # 10,000 events, SLEEP_TIME=0.05
-.venv/bin/python bench/throughput.py --poll-delay 0.5 0.05 0.005 --json docs/bench/throughput.json
+.venv/bin/python bench/throughput.py          # the same as `wolfit bench throughput`
+.venv/bin/python bench/throughput.py --poll-delay 0.5 0.05 0.005 --out /tmp/figures
 """
 
 from __future__ import annotations

@@ -1,43 +1,56 @@
-"""Benchmarks of the suite: `wolfit bench NAME`.
+"""Benchmarks of the suite: `wolfit bench NAME [ARGS...]`; `wolfit bench` lists them.
 
-`vote-latency` (also `bench/vote_latency.py`): p50/p99 of a vote in each ACTIVITY_MODE
-against a slow activity service, from concurrent clients, in one run. `dashboard`: p95 of
-every ops route and dashboard page with 100,000 jobs queued and 1,000,000 events stored.
-`suite.LocalSuite` starts the services as child processes and can be reused by other
-benchmarks.
+Each benchmark is a module with `main(argv: list[str]) -> int`, imported only when it runs.
+To add one, add a line to `BENCHMARKS`. Shared parts: `suite.LocalSuite` (the services as
+child processes), `placement` (who runs on which CPU), `stats`, `options`, `machine`.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable
 
-__all__ = ["main"]
+__all__ = ["BENCHMARKS", "main"]
 
-BENCHMARKS = {
-    "vote-latency": "p50/p99 of a vote with ACTIVITY_MODE off, sync and async",
-    "dashboard": "p95 of every ops route and dashboard page, 100k jobs and 1M events",
+# name: (module, one line saying what it measures)
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "latency": (
+        "src.bench.latency",
+        "p50/p95/p99 of web actions by ACTIVITY_MODE and SLEEP_TIME, with a plot",
+    ),
+    "throughput": (
+        "src.bench.throughput",
+        "events/s of one worker vs WORKER_MAX_JOBS / SLEEP_TIME and arq's no-op ceiling",
+    ),
+    "ingest": ("src.bench.ingest", "events/s and latency of the activity service alone"),
+    "dashboard": (
+        "src.bench.dashboard",
+        "p95 of every ops route and dashboard page, 100k jobs queued and 1M events stored",
+    ),
 }
 
 
+def _usage() -> str:
+    width = max(map(len, BENCHMARKS))
+    lines = ["usage: wolfit bench NAME [ARGS...]   (wolfit bench NAME --help)", "", "benchmarks:"]
+    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in BENCHMARKS.items()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark named first in `argv` with the rest of the arguments."""
+    """Run the benchmark named first in `argv` with the rest; list them without a name."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        print("usage: wolfit bench NAME [ARGS...]\n\nbenchmarks:")
-        for name, summary in BENCHMARKS.items():
-            print(f"  {name:<14} {summary}")
-        return 0 if args else 2
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
     name, rest = args[0], args[1:]
-    if name == "dashboard":
-        from .dashboard import main as dashboard
-
-        return dashboard(rest)
-    if name == "vote-latency":
-        from .vote_latency import main as vote_latency
-
-        return vote_latency(rest)
-    print(
-        f"wolfit bench: unknown benchmark {name!r}; one of: {', '.join(BENCHMARKS)}",
-        file=sys.stderr,
-    )
-    return 2
+    if name not in BENCHMARKS:
+        print(
+            f"wolfit bench: unknown benchmark {name!r}; one of: {', '.join(BENCHMARKS)}",
+            file=sys.stderr,
+        )
+        return 2
+    module = importlib.import_module(BENCHMARKS[name][0])
+    benchmark: Callable[[list[str]], int] = module.main
+    return benchmark(rest)

@@ -1,9 +1,10 @@
 """The suite as child processes for benchmarks: Redis, the activity service, one worker,
-and web processes started and stopped per configuration.
+and any number of web processes, each named (by its ACTIVITY_MODE, say).
 
 Everything lives in a temporary directory (databases, Redis data, logs); ports are free
-ones; the processes are the same `wolfit` commands operators run. Only the processes
-started here are ever stopped here.
+ones; the processes are the same `wolfit` commands operators run, each started on its
+place of the `Placement` (web: the subject; Redis: with the client; activity service and
+worker: background). Only the processes started here are ever stopped here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 import secrets
 import signal
 import sys
@@ -23,7 +25,9 @@ import aiohttp
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.settings import Settings, env_name
 
-__all__ = ["LocalSuite", "ServiceFailed"]
+from .placement import Place, Placement, place_running, placed_command
+
+__all__ = ["LocalSuite", "ServiceFailed", "cpu_seconds"]
 
 START_TIMEOUT = 30.0
 
@@ -39,6 +43,12 @@ def cpu_seconds(pid: int) -> float | None:
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU time of this process (the load generator), all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class _Child:
@@ -63,12 +73,18 @@ class _Child:
 
 
 class LocalSuite:
-    """Redis, the activity service and one worker, plus web processes on demand."""
+    """Redis, the activity service and one worker, plus named web processes on demand."""
 
     def __init__(
-        self, workdir: Path, *, sleep_time: float = 0.0, worker_max_jobs: int = 100
+        self,
+        workdir: Path,
+        *,
+        sleep_time: float = 0.0,
+        worker_max_jobs: int = 100,
+        placement: Placement | None = None,
     ) -> None:
         self.workdir = workdir
+        self.placement = placement or Placement("shared")
         self.token = secrets.token_urlsafe(24)
         self.secret = secrets.token_urlsafe(24)
         self.activity_port = free_port()
@@ -77,7 +93,7 @@ class LocalSuite:
         self.worker_max_jobs = worker_max_jobs
         self.redis = EmbeddedRedis(workdir / "redis")
         self._children: list[_Child] = []
-        self._web: _Child | None = None
+        self._webs: dict[str, _Child] = {}
 
     @property
     def activity_url(self) -> str:
@@ -104,13 +120,13 @@ class LocalSuite:
         env.update(extra)
         return env
 
-    async def _spawn(self, name: str, *args: str, **env: str) -> _Child:
+    async def _spawn(self, name: str, *args: str, place: Place, **env: str) -> _Child:
         path = self.workdir / f"{name}.log"
         log = path.open("ab")
+        command = placed_command([sys.executable, "-m", "src.cli", *args], place)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "src.cli", *args,
-            stdout=log, stderr=log, env=self.environment(**env),
-        )  # fmt: skip
+            *command, stdout=log, stderr=log, env=self.environment(**env)
+        )
         child = _Child(name, process, log, path)
         self._children.append(child)
         return child
@@ -133,36 +149,62 @@ class LocalSuite:
     async def start(self) -> None:
         """Start Redis, migrate the web database, start the activity service and a worker."""
         await asyncio.to_thread(self.redis.start)
-        migrate = await self._spawn("migrate", "migrate")
+        if self.redis.pid is not None:
+            place_running(self.redis.pid, self.placement.client)
+        migrate = await self._spawn("migrate", "migrate", place=Place())
         if await migrate.process.wait() != 0:
             raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
-        activity = await self._spawn("activity", "activity")
+        self._children.remove(migrate)
+        migrate.log.close()
+        background = self.placement.background
+        activity = await self._spawn("activity", "activity", place=background)
         await self._wait_healthy(activity, f"{self.activity_url}/healthz")
-        await self._spawn("worker", "worker")
+        await self._spawn("worker", "worker", place=background)
 
-    async def start_web(self, **settings: str) -> str:
-        """Start one web process with these extra settings; answers its base URL."""
-        await self.stop_web()
+    async def start_web(self, name: str = "web", **settings: str) -> str:
+        """Start a web process called `name` (replacing one of that name) with these extra
+        settings; answers its base URL. Webs share the database and the secret key."""
+        await self.stop_web(name)
         port = free_port()
-        self._web = await self._spawn(f"web-{port}", "web", WEB_PORT=str(port), **settings)
+        web = await self._spawn(
+            f"web-{name}", "web", place=self.placement.subject, WEB_PORT=str(port), **settings
+        )
+        self._webs[name] = web
         url = f"http://127.0.0.1:{port}"
-        await self._wait_healthy(self._web, f"{url}/healthz")
+        await self._wait_healthy(web, f"{url}/healthz")
         return url
 
+    async def set_chaos(self, *, sleep_time: float, fail_rate: float = 0.0) -> None:
+        """Change the activity service's latency and failure rate at run time (PUT /api/chaos)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        body = {"sleep_time": sleep_time, "fail_rate": fail_rate}
+        async with (
+            aiohttp.ClientSession(self.activity_url, headers=headers) as session,
+            session.put("/api/chaos", json=body) as response,
+        ):
+            if response.status != 200:
+                text = await response.text()
+                raise ServiceFailed(f"PUT /api/chaos answered {response.status}: {text[:200]}")
+        self.sleep_time = sleep_time
+
     def cpu(self) -> dict[str, float]:
-        """CPU seconds each running child used so far, by service (web, activity, worker)."""
-        used: dict[str, float] = {}
+        """CPU seconds used so far by process: `web-NAME` for each web, `activity`, `worker`,
+        `redis`, and `client` (this process, the load generator)."""
+        used: dict[str, float] = {"client": own_cpu_seconds()}
         for child in self._children:
             seconds = child.cpu()
             if seconds is not None:
-                used[child.name.split("-")[0]] = seconds
+                used[child.name] = seconds
+        if self.redis.pid is not None and (seconds := cpu_seconds(self.redis.pid)) is not None:
+            used["redis"] = seconds
         return used
 
-    async def stop_web(self) -> None:
-        if self._web is not None:
-            await self._web.stop()
-            self._children.remove(self._web)
-            self._web = None
+    async def stop_web(self, name: str = "web") -> None:
+        """Stop the web process called `name`, if it runs."""
+        web = self._webs.pop(name, None)
+        if web is not None:
+            await web.stop()
+            self._children.remove(web)
 
     async def stop(self) -> None:
         """Stop every child started here (newest first), then Redis."""

@@ -10,17 +10,20 @@ record them, so worker start-up and queue filling do not count.
 Configurations: `noop` (stock arq, a job that does nothing: the ceiling, at the shortest poll
 delay and the first read limit), and `post_activity` (the real worker, `worker_settings`) at
 each `--poll-delay` and `--queue-read-limit`. All use `WORKER_MAX_JOBS` jobs at once, the JSON
-serializer and uvloop.
+serializer and uvloop. For `post_activity`, the events the activity service stored are
+counted too: every job must have stored its event.
 
-    .venv/bin/python bench/throughput.py                       # 10,000 events, SLEEP_TIME=0.05
-    .venv/bin/python bench/throughput.py --events 20000 --poll-delay 0.5 0.05 0.005
+Placement `pinned` (the default with 2+ CPUs): the worker alone on one core, Redis, the
+activity service and this process on another, as if the worker had its machine to itself;
+`shared`: everything anywhere.
+
+    wolfit bench throughput                    # 10,000 events, SLEEP_TIME=0.05, 100 jobs at once
+    wolfit bench throughput --events 20000 --poll-delay 0.5 0.05 0.005
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import resource
 import secrets
@@ -28,24 +31,35 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import uvloop
 from arq.connections import ArqRedis
 from arq.jobs import deserialize_result
-from arq.worker import func
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent
-from src.common.settings import load_settings
 from src.jobs.connection import producer_pool
 from src.jobs.producer import enqueue_event
 from src.jobs.serializer import job_deserializer
-from src.jobs.supervised import run_supervised
-from src.jobs.worker import POLL_DELAY, install_uvloop, worker_settings
+from src.jobs.worker import POLL_DELAY
+
+from .machine import run_header
+from .options import BenchParser, integer, number
+from .placement import (
+    Place,
+    Placement,
+    PlacementUnavailable,
+    available_cpus,
+    pinned_self,
+    place_running,
+    placed_command,
+    plan,
+)
+from .suite import cpu_seconds
+from .throughput_report import markdown, read_report, table, write_report
 
 __all__ = ["Figure", "main", "measure"]
 
@@ -64,26 +78,10 @@ class Figure:
     seconds: float
     per_second: float
     worker_cpu: float  # CPU seconds the worker process used, start-up included
+    activity_cpu: float | None  # CPU seconds of the activity service meanwhile
+    redis_cpu: float | None  # CPU seconds of Redis meanwhile
     failed: int
-
-
-async def noop(ctx: dict[str, Any], event: Any, **options: Any) -> dict[str, Any]:
-    """The ceiling's job: takes the same argument as `post_activity`, does nothing."""
-    return {"delivered": False}
-
-
-def _child_worker(kind: str, poll_delay: float, queue_read_limit: int | None) -> int:
-    """In a child process: run one worker in burst mode with the settings of the environment."""
-    install_uvloop()
-    settings = load_settings()
-    overrides: dict[str, Any] = {"poll_delay": poll_delay}
-    if queue_read_limit:
-        overrides["queue_read_limit"] = queue_read_limit
-    if kind == "noop":
-        overrides.update(functions=[func(noop, name="noop", keep_result=3600)], cron_jobs=[])
-    settings_class = worker_settings(settings, **overrides)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return int(runner.run(run_supervised(settings_class, burst=True)))
+    stored: int | None  # events the activity service stored (None for no-op jobs)
 
 
 async def _fill(pool: ArqRedis, count: int, function: str) -> list[str]:
@@ -128,11 +126,24 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _used(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else round(after - before, 2)
+
+
+async def _stored_total(session: aiohttp.ClientSession) -> int:
+    async with session.get("/api/stats", params={"minutes": "1"}) as response:
+        response.raise_for_status()
+        return int((await response.json())["stored_total"])
+
+
 async def _run_one(
     pool: ArqRedis,
     env: dict[str, str],
     log_dir: Path,
+    activity: aiohttp.ClientSession,
     *,
+    pids: dict[str, int],
+    place: Place,
     kind: str,
     events: int,
     poll_delay: float,
@@ -142,17 +153,21 @@ async def _run_one(
     function = "post_activity" if kind == "post_activity" else "noop"
     ids = await _fill(pool, events, function)
     name = f"{kind}-{poll_delay:g}-{queue_read_limit or 'default'}"
-    command = [
-        sys.executable, "-m", "src.bench.throughput", "_worker", kind, str(poll_delay),
+    command = placed_command([
+        sys.executable, "-m", "src.bench.throughput_worker", kind, str(poll_delay),
         str(queue_read_limit or 0),
-    ]  # fmt: skip
+    ], place)  # fmt: skip
+    stored_before = await _stored_total(activity)
     cpu_before = _children_cpu()
+    others_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     with (log_dir / f"{name}.log").open("wb") as log:
         child = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
         status = await child.wait()
     if status != 0:
         raise RuntimeError(f"the {name} worker exited with status {status}; see {log_dir}")
+    others = {name: _used(cpu_seconds(pid), others_before[name]) for name, pid in pids.items()}
     seconds, failed = await _span(pool, ids)
+    stored = await _stored_total(activity) - stored_before if kind == "post_activity" else None
     return Figure(
         name=kind,
         poll_delay=poll_delay,
@@ -161,7 +176,10 @@ async def _run_one(
         seconds=round(seconds, 3),
         per_second=round(events / seconds, 1),
         worker_cpu=round(_children_cpu() - cpu_before, 2),
+        activity_cpu=others.get("activity"),
+        redis_cpu=others.get("redis"),
         failed=failed,
+        stored=stored,
     )
 
 
@@ -187,11 +205,15 @@ async def measure(
     poll_delays: list[float],
     queue_read_limits: list[int | None],
     workdir: Path,
+    placement: Placement | None = None,
 ) -> list[Figure]:
     """Start Redis and the activity service in `workdir`, and measure every configuration."""
+    placement = placement or Placement("shared")
     token = secrets.token_urlsafe(24)
     port = free_port()
     with EmbeddedRedis(workdir / "redis") as redis_server:
+        if redis_server.pid is not None:
+            place_running(redis_server.pid, placement.client)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(workdir),
@@ -204,105 +226,135 @@ async def measure(
             "WORKER_MAX_JOBS": str(max_jobs),
             "WOLFIT_VAR_DIR": str(workdir / "var"),
         }
+        command = placed_command([sys.executable, "-m", "src.activity"], placement.client)
         with (workdir / "activity.log").open("wb") as log:
-            service = subprocess.Popen(  # noqa: ASYNC220 (started once, before any timing)
-                [sys.executable, "-m", "src.activity"], env=env, stdout=log, stderr=log
+            # Started once, before any timing; the command is ours.
+            service = subprocess.Popen(  # noqa: ASYNC220, S603
+                command, env=env, stdout=log, stderr=log
             )
         pool = producer_pool(redis_server.url)
+        activity = aiohttp.ClientSession(
+            env["ACTIVITY_URL"], headers={"Authorization": f"Bearer {token}"}
+        )
         try:
             await _wait_healthy(env["ACTIVITY_URL"], time.monotonic() + 30)
-            figures = [
+            configurations = [("noop", min(poll_delays), queue_read_limits[0])] + [
+                ("post_activity", poll_delay, queue_read_limit)
+                for poll_delay in poll_delays
+                for queue_read_limit in queue_read_limits
+            ]
+            pids = {"activity": service.pid}
+            if redis_server.pid is not None:
+                pids["redis"] = redis_server.pid
+            return [
                 await _run_one(
-                    pool, env, workdir, kind="noop", events=events,
-                    poll_delay=min(poll_delays), queue_read_limit=queue_read_limits[0],
+                    pool,
+                    env,
+                    workdir,
+                    activity,
+                    pids=pids,
+                    place=placement.subject,
+                    kind=kind,
+                    events=events,
+                    poll_delay=poll_delay,
+                    queue_read_limit=queue_read_limit,
                 )
-            ]  # fmt: skip
-            for poll_delay in poll_delays:
-                for queue_read_limit in queue_read_limits:
-                    figures.append(
-                        await _run_one(
-                            pool, env, workdir, kind="post_activity", events=events,
-                            poll_delay=poll_delay, queue_read_limit=queue_read_limit,
-                        )
-                    )  # fmt: skip
-            return figures
+                for kind, poll_delay, queue_read_limit in configurations
+            ]
         finally:
+            await activity.close()
             await pool.aclose()
             service.terminate()
             service.wait(15)
 
 
-def _table(figures: list[Figure], limit: float) -> str:
-    ceiling = figures[0].per_second
-    lines = [
-        f"{'configuration':<52} {'jobs':>7} {'seconds':>8} {'jobs/s':>8} "
-        f"{'of limit':>9} {'of no-op':>9} {'worker CPU s':>13} {'failed':>7}"
-    ]
-    for figure in figures:
-        label = f"{figure.name} poll_delay={figure.poll_delay:g}"
-        if figure.queue_read_limit:
-            label += f" queue_read_limit={figure.queue_read_limit}"
-        lines.append(
-            f"{label:<52} {figure.jobs:>7} {figure.seconds:>8.2f} {figure.per_second:>8.0f} "
-            f"{figure.per_second / limit:>9.0%} {figure.per_second / ceiling:>9.0%} "
-            f"{figure.worker_cpu:>13.1f} {figure.failed:>7}"
-        )
-    return "\n".join(lines)
+def _parser() -> BenchParser:
+    parser = BenchParser(
+        prog="wolfit bench throughput",
+        description="Events/s one worker delivers, against WORKER_MAX_JOBS / SLEEP_TIME and "
+        "against arq running no-op jobs, measured in the same run.",
+    )
+    parser.add_argument(
+        "--events", type=integer(1), default=10_000, help="jobs per configuration (10000)"
+    )
+    parser.add_argument(
+        "--sleep-time", type=number(0), default=0.05, help="SLEEP_TIME of the service (0.05)"
+    )
+    parser.add_argument("--max-jobs", type=integer(1), default=100, help="WORKER_MAX_JOBS (100)")
+    parser.add_argument(
+        "--poll-delay", type=number(0.001), nargs="+", default=[POLL_DELAY],
+        help=f"arq poll_delay values to measure (ours: {POLL_DELAY:g}; arq's default: 0.5)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--queue-read-limit", type=integer(0), nargs="+", default=[0],
+        help="arq queue_read_limit values to measure (0: arq's default, 5 * max_jobs)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--placement", choices=("pinned", "shared"),
+        help="pinned: the worker alone on a core; shared: anywhere (pinned with 2+ CPUs)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, default=Path("docs/bench"),
+        help="directory for throughput.json (docs/bench)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--markdown", action="store_true",
+        help="print the README table of OUT/throughput.json and exit (no run)",
+    )  # fmt: skip
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`bench/throughput.py`: measure, print a table, optionally write JSON."""
+    """`wolfit bench throughput`: measure, print a table, write OUT/throughput.json."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["_worker"]:
-        kind, poll_delay, read_limit = args[1], float(args[2]), int(args[3])
-        return _child_worker(kind, poll_delay, read_limit or None)
-    parser = argparse.ArgumentParser(
-        prog="bench/throughput.py", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--events", type=int, default=10_000, help="jobs per configuration")
-    parser.add_argument("--sleep-time", type=float, default=0.05, help="SLEEP_TIME of the service")
-    parser.add_argument("--max-jobs", type=int, default=100, help="WORKER_MAX_JOBS")
-    parser.add_argument(
-        "--poll-delay", type=float, nargs="+", default=[0.5, POLL_DELAY],
-        help=f"arq poll_delay values to measure (0.5: arq's default; {POLL_DELAY:g}: ours)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--queue-read-limit", type=int, nargs="+", default=[0],
-        help="arq queue_read_limit values to measure (0: arq's default, 5 * max_jobs)",
-    )  # fmt: skip
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser = _parser()
     options = parser.parse_args(args)
-    limit = options.max_jobs / options.sleep_time if options.sleep_time else float("inf")
-    with (
-        tempfile.TemporaryDirectory(prefix="wolfit-throughput-") as workdir,
-        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
-    ):
-        figures = runner.run(
-            measure(
-                events=options.events,
-                sleep_time=options.sleep_time,
-                max_jobs=options.max_jobs,
-                poll_delays=options.poll_delay,
-                queue_read_limits=[value or None for value in options.queue_read_limit],
-                workdir=Path(workdir),
-            )
-        )
+    path = options.out / "throughput.json"
+    if options.markdown:
+        try:
+            print(markdown(read_report(path)))
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"wolfit bench throughput: cannot read {path}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if options.placement is None:
+        options.placement = "pinned" if len(available_cpus()) >= 2 else "shared"
+    try:
+        placement = plan(options.placement)
+    except PlacementUnavailable as exc:
+        parser.error(f"argument --placement: {exc}")
+    header = run_header("throughput", args)
     print(
-        f"one worker, WORKER_MAX_JOBS={options.max_jobs}, SLEEP_TIME={options.sleep_time:g}: "
-        f"limit {limit:,.0f} events/s; no-op ceiling measured in the same run"
+        f"throughput: one worker, WORKER_MAX_JOBS={options.max_jobs}, "
+        f"SLEEP_TIME={options.sleep_time:g}, {options.events} events per configuration, "
+        f"placement {placement.name}",
+        flush=True,
     )
-    print(_table(figures, limit))
-    if options.json:
-        options.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "limit": limit,
-            "sleep_time": options.sleep_time,
-            "max_jobs": options.max_jobs,
-            "figures": [asdict(figure) for figure in figures],
-        }
-        options.json.write_text(json.dumps(payload, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="wolfit-throughput-") as workdir,
+            pinned_self(placement.client),
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        ):
+            figures = runner.run(
+                measure(
+                    events=options.events,
+                    sleep_time=options.sleep_time,
+                    max_jobs=options.max_jobs,
+                    poll_delays=options.poll_delay,
+                    queue_read_limits=[value or None for value in options.queue_read_limit],
+                    workdir=Path(workdir),
+                    placement=placement,
+                )
+            )
+    except KeyboardInterrupt:
+        print("wolfit bench throughput: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except (RuntimeError, TimeoutError, aiohttp.ClientError) as exc:  # a service that failed
+        print(f"wolfit bench throughput: the run failed: {exc}", file=sys.stderr)
+        return 1
+    report = write_report(options.out, header, options, placement, figures)
+    print(table(report))
+    print(f"figures: {path}")
+    lost = [f for f in figures if f.failed or (f.stored is not None and f.stored != f.jobs)]
+    return 1 if lost else 0

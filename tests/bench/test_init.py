@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from src.bench import BENCHMARKS, main
+
+
+def test_no_name_lists_every_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for name in ("latency", "throughput", "ingest"):
+        assert f"  {name} " in out
+
+
+def test_every_listed_benchmark_has_a_main() -> None:
+    for module, summary in BENCHMARKS.values():
+        assert callable(importlib.import_module(module).main)
+        assert summary
+
+
+def test_an_unknown_benchmark_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nope"]) == 2
+    err = capsys.readouterr().err
+    assert err == "wolfit bench: unknown benchmark 'nope'; one of: latency, throughput, ingest\n"
+
+
+def test_the_rest_of_the_arguments_go_to_the_benchmark(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["latency", "--clients", "none"])
+    assert exited.value.code == 2
+    assert "wolfit bench latency: argument --clients" in capsys.readouterr().err
