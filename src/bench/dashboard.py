@@ -112,13 +112,13 @@ class DashboardSuite(LocalSuite):
 
     async def start_without_worker(self) -> None:
         await asyncio.to_thread(self.redis.start)
-        migrate = await self._spawn("migrate", "migrate")
+        migrate = await self._spawn("migrate", "migrate", place=self.placement.background)
         if await migrate.process.wait() != 0:
             raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
         await self.start_activity()
 
     async def start_activity(self) -> None:
-        self._activity = await self._spawn("activity", "activity")
+        self._activity = await self._spawn("activity", "activity", place=self.placement.background)
         await self._wait_healthy(self._activity, f"{self.activity_url}/healthz")
 
     async def stop_activity(self) -> None:

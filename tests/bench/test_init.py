@@ -10,7 +10,7 @@ from src.bench import BENCHMARKS, main
 def test_no_name_lists_every_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     out = capsys.readouterr().out
-    for name in ("latency", "throughput", "ingest"):
+    for name in ("latency", "throughput", "ingest", "dashboard"):
         assert f"  {name} " in out
 
 
@@ -23,7 +23,10 @@ def test_every_listed_benchmark_has_a_main() -> None:
 def test_an_unknown_benchmark_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nope"]) == 2
     err = capsys.readouterr().err
-    assert err == "wolfit bench: unknown benchmark 'nope'; one of: latency, throughput, ingest\n"
+    assert (
+        err == "wolfit bench: unknown benchmark 'nope'; "
+        "one of: latency, throughput, ingest, dashboard\n"
+    )
 
 
 def test_the_rest_of_the_arguments_go_to_the_benchmark(
