@@ -22,6 +22,7 @@ __all__ = [
     "WORKERS_LAST_SEEN",
     "delivery_story",
     "minute_counters",
+    "wake_list",
     "worker_alive",
 ]
 
@@ -54,3 +55,8 @@ def delivery_story(job_id: str) -> str:
 def minute_counters(epoch_minute: int) -> str:
     """The hash of delivery counters (done, retried, failed, latency) for one minute."""
     return f"wolfit:stats:{epoch_minute}"
+
+
+def wake_list(queue_name: str) -> str:
+    """The list where producers leave one wake token for the woken workers of a queue."""
+    return f"wolfit:wake:{queue_name}"
