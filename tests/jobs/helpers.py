@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from arq.worker import Worker, create_worker
+from arq.worker import Worker, get_kwargs
 
 from src.common.settings import Settings, env_name
 from src.jobs.worker import worker_settings
@@ -106,15 +106,20 @@ def worker_process(command: list[str], env: dict[str, str], log: Path) -> Iterat
 
 
 @asynccontextmanager
-async def running_worker(settings: Settings, **overrides: Any) -> AsyncIterator[Worker]:
-    """A real arq worker from `worker_settings(settings)` in this event loop, for the block."""
-    worker = create_worker(
-        worker_settings(settings), handle_signals=False, poll_delay=0.01, **overrides
-    )
+async def running_worker(
+    settings: Settings, worker_class: type[Worker] = Worker, **overrides: Any
+) -> AsyncIterator[Worker]:
+    """A real worker (arq's `Worker` or `WolfitWorker`) from `worker_settings(settings)` in
+    this event loop, for the block."""
+    options = {"handle_signals": False, "poll_delay": 0.01, **overrides}
+    worker = worker_class(**{**get_kwargs(worker_settings(settings)), **options})
     task = asyncio.create_task(worker.async_run())
     try:
         yield worker
     finally:
-        await worker.close()
+        # arq's close() re-raises the cancellation of a job it cancelled while that job was
+        # writing its outcome (the job runs again later); the test is not cancelled.
+        with suppress(asyncio.CancelledError):
+            await worker.close()
         with suppress(asyncio.CancelledError):
             await task
