@@ -5,7 +5,8 @@ Public names (import only these from another package):
 - `WorkerSettings`: what `arq src.jobs.WorkerSettings` and `wolfit worker` run. Resolved on
   first access only (it installs the uvloop policy and reads the environment), so the web
   process, which imports this package for the producer, never does either.
-- Producer: `create_pool`, `enqueue_event`, `QueueUnavailable`.
+- `WolfitWorker`: the arq `Worker` that `wolfit worker` runs, woken by Redis.
+- Producer: `create_pool`, `enqueue_event`, `enqueue_once`, `QueueUnavailable`.
 - Operators: `DeadLetterStore` (`DeadLetter`, `DeadLetterPage`, `DeadLetterNotFound`);
   `live_workers`, `recent_workers` (`WorkerInfo`); queue inspection (`queue_stats`,
   `list_jobs`, `jobs_in_progress`, `recent_results`, `job_story`, `abort_job`);
@@ -30,9 +31,10 @@ from .inspection import (
     recent_results,
 )
 from .job_detail import AbortOutcome, JobStory, abort_job, job_story
-from .producer import DELIVERY_FUNCTION, create_pool, enqueue_event
+from .producer import DELIVERY_FUNCTION, create_pool, enqueue_event, enqueue_once
 from .serializer import JobFailed, job_deserializer, job_serializer
 from .stats import MinuteCounts, minute_series
+from .woken_worker import WolfitWorker
 
 __all__ = [
     "DELIVERY_FUNCTION",
@@ -51,12 +53,14 @@ __all__ = [
     "MinuteCounts",
     "QueueStats",
     "QueueUnavailable",
+    "WolfitWorker",
     "WorkerInfo",
     "WorkerSettings",
     "abort_job",
     "activity_health",
     "create_pool",
     "enqueue_event",
+    "enqueue_once",
     "job_deserializer",
     "job_serializer",
     "job_story",

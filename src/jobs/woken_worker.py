@@ -36,6 +36,7 @@ from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker
 
+from .finish_batch import Finish, FinishBatch
 from .keys import wake_list
 from .replies import reply
 from .scripts import CLAIM, bound
@@ -68,6 +69,7 @@ class WolfitWorker(Worker):
         self._next_due = math.inf  # loop time the earliest deferred job is due
         self._finished: list[tuple[str, asyncio.Task[Any]]] = []
         self._listener: asyncio.Task[None] | None = None
+        self._finishes: FinishBatch | None = None
 
     async def main(self) -> None:
         """arq's start-up (pool, `on_startup`), then the woken loop until stopped."""
@@ -108,7 +110,10 @@ class WolfitWorker(Worker):
         incr_score: int | None,
         keep_in_progress: float | None,
     ) -> None:
-        await super().finish_job(
+        """arq's `finish_job`, batched with the other jobs that end in the same moment."""
+        if self._finishes is None:
+            self._finishes = FinishBatch(self.pool, self.queue_name)
+        job = Finish(
             job_id,
             finish,
             result_data,
@@ -117,6 +122,7 @@ class WolfitWorker(Worker):
             incr_score,
             keep_in_progress,
         )
+        await self._finishes.finish(job)
         if not finish:  # back in the queue (a retry): the next claim learns when it is due
             self._claim_wanted = True
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from arq.worker import Worker, get_kwargs
+from redis.asyncio import Connection
 
 from src.common.settings import Settings, env_name
 from src.jobs.worker import worker_settings
@@ -42,6 +43,16 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+class CountingConnection(Connection):
+    """A redis-py connection that counts its writes: one per round trip (a pipeline is one)."""
+
+    writes = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.writes += 1
+        await super().send_packed_command(command, check_health)
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:

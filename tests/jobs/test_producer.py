@@ -9,7 +9,6 @@ import pytest
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
 from arq.worker import Worker, func
-from redis.asyncio import Connection
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent, EventInvalid
@@ -19,6 +18,8 @@ from src.jobs.connection import JOB_EXPIRY_MS, producer_pool, worker_redis_setti
 from src.jobs.keys import QUEUE_NAME
 from src.jobs.producer import WAKE_TOKEN_TTL_MS, enqueue_once
 from src.jobs.serializer import job_deserializer, job_serializer
+
+from .helpers import CountingConnection
 
 
 def _event() -> ActivityEvent:
@@ -98,28 +99,18 @@ async def test_a_missing_redis_url_names_the_variable(settings: Settings) -> Non
         await create_pool(settings)
 
 
-class _CountingConnection(Connection):
-    """Counts what it writes to Redis: one write per round trip (a pipeline is one)."""
-
-    writes = 0
-
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        _CountingConnection.writes += 1
-        await super().send_packed_command(command, check_health)
-
-
 @pytest.fixture
 async def counting_pool(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = producer_pool(redis_url, connection_class=_CountingConnection)
+    pool = producer_pool(redis_url, connection_class=CountingConnection)
     await pool.ping()  # connect (and say hello) before counting
     yield pool
     await pool.aclose()
 
 
 async def _round_trips(action: Any) -> int:
-    before = _CountingConnection.writes
+    before = CountingConnection.writes
     await action
-    return _CountingConnection.writes - before
+    return CountingConnection.writes - before
 
 
 async def test_an_enqueue_is_one_round_trip_where_arqs_takes_three(
