@@ -1,8 +1,9 @@
 """Names of the Redis keys the jobs service keeps beside arq's own (`arq:*`).
 
 arq keeps the queue, the jobs, their results and in-progress markers; everything arq does not
-keep (dead letters, heartbeats, delivery stories, health history, per-minute counters) lives
-under `wolfit:` so an operator can tell the two apart with `redis-cli --scan`.
+keep (dead letters, heartbeats, delivery stories, health history, per-minute counters, the
+woken workers' wake token) lives under `wolfit:` so an operator can tell the two apart with
+`redis-cli --scan`.
 """
 
 from __future__ import annotations
