@@ -72,6 +72,8 @@ class Figure:
     start_p50_ms: float | None = None  # enqueue call to job start, idle worker
     start_p99_ms: float | None = None
     idle_commands_per_second: float | None = None
+    idle_cpu_ms_per_second: float | None = None  # the idle worker's CPU
+    trickle_cpu_ms_per_job: float | None = None  # the worker's CPU per job at 100 jobs/s
 
 
 def _figure(name: str, worker: str, poll_delay: float, limit: int | None, drain: Drain) -> Figure:
@@ -211,17 +213,21 @@ def _table(figures: list[Figure], limit: float) -> str:
     lines = [
         f"{'configuration':<41} {'jobs/s':>6} {'limit':>5} {'no-op':>5} | per job: "
         f"{'CPU ms':>6} {'RTs':>5} {'Redis cmds':>10} {'Redis ms':>8} {'service ms':>10} | "
-        f"{'start p50/p99 ms':>16} {'idle cmd/s':>10} {'failed':>6}"
+        f"{'start p50/p99 ms':>16} {'trickle CPU ms':>14} | idle: {'cmd/s':>5} {'CPU ms/s':>8} "
+        f"{'failed':>6}"
     ]
     for f in figures:
         start = "-" if f.start_p50_ms is None else f"{f.start_p50_ms:.1f} / {f.start_p99_ms:.1f}"
         idle = "-" if f.idle_commands_per_second is None else f"{f.idle_commands_per_second:.1f}"
+        idle_cpu = "-" if f.idle_cpu_ms_per_second is None else f"{f.idle_cpu_ms_per_second:.1f}"
+        trickle = "-" if f.trickle_cpu_ms_per_job is None else f"{f.trickle_cpu_ms_per_job:.3f}"
         lines.append(
             f"{_label(f):<41} {f.per_second:>6.0f} {f.per_second / limit:>5.0%} "
             f"{f.per_second / ceilings[f.worker]:>5.0%} |          "
             f"{f.cpu_ms_per_job:>6.3f} {f.round_trips_per_job:>5.2f} "
             f"{f.redis_commands_per_job:>10.2f} {f.redis_cpu_ms_per_job:>8.3f} "
-            f"{f.service_cpu_ms_per_job:>10.3f} | {start:>16} {idle:>10} {f.failed:>6}"
+            f"{f.service_cpu_ms_per_job:>10.3f} | {start:>16} {trickle:>14} |       {idle:>5} "
+            f"{idle_cpu:>8} {f.failed:>6}"
         )
     return "\n".join(lines)
 

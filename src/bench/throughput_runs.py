@@ -4,8 +4,9 @@ A drain fills the queue, runs one worker in burst mode and reads arq's results: 
 time from the first start to the last finish. Costs per job: the worker's CPU (its own
 count, imports excluded) and Redis round trips (counted on its connections), Redis's
 commands (a script's inner commands included, as Redis counts them) and CPU, and the activity
-service's CPU. An idle run starts a worker, counts the Redis commands it sends while idle,
-then enqueues probe jobs one at a time and takes the time from the enqueue call to the start.
+service's CPU. An idle run starts a worker, counts the Redis commands it sends and the CPU it
+uses while idle, then enqueues probe jobs one at a time (100/s) and takes the time from the
+enqueue call to the start, and the worker's CPU per probe.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ class Idle:
     start_p50_ms: float
     start_p99_ms: float
     idle_commands_per_second: float
+    idle_cpu_ms_per_second: float  # the idle worker's CPU
+    trickle_cpu_ms_per_job: float  # the worker's CPU per job while they come one at a time
 
 
 async def _wait(condition: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -229,10 +232,11 @@ class Run:
             return bool(ready) and await self.pool.zcard("arq:queue") == 0
 
         await _wait(settled, f"the {worker} worker to start")
-        before = await self._counters()
+        before, idle_cpu = await self._counters(), cpu_seconds(child.pid) or 0.0
         await asyncio.sleep(window)
-        after = await self._counters()
+        after, idle_cpu = await self._counters(), (cpu_seconds(child.pid) or 0.0) - idle_cpu
         ids = [f"probe-{n}" for n in range(jobs)]
+        trickle_cpu = cpu_seconds(child.pid) or 0.0
         began = time.perf_counter()
         for n, job_id in enumerate(ids):
             await enqueue_once(self.pool, "probe", time.time(), job_id=job_id)
@@ -242,6 +246,7 @@ class Run:
             return None not in await self.results(ids)
 
         await _wait(all_done, "the probe jobs")
+        trickle_cpu = (cpu_seconds(child.pid) or 0.0) - trickle_cpu
         child.send_signal(signal.SIGTERM)
         await self._ended(name, child, report)
         latencies = sorted(
@@ -249,4 +254,10 @@ class Run:
         )
         p99 = statistics.quantiles(latencies, n=100, method="inclusive")[98]
         idle = (after[0] - before[0] - 2) / window  # less our own two INFO commands
-        return Idle(round(statistics.median(latencies), 2), round(p99, 2), round(idle, 1))
+        return Idle(
+            start_p50_ms=round(statistics.median(latencies), 2),
+            start_p99_ms=round(p99, 2),
+            idle_commands_per_second=round(idle, 1),
+            idle_cpu_ms_per_second=round(idle_cpu / window * 1000, 2),
+            trickle_cpu_ms_per_job=round(trickle_cpu / jobs * 1000, 3),
+        )

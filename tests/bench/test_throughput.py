@@ -35,6 +35,7 @@ def test_the_benchmark_delivers_every_event_and_reports_against_both_bounds(
         assert delivery["service_cpu_ms_per_job"] > 0
         assert 0 < delivery["start_p50_ms"] <= delivery["start_p99_ms"]
         assert delivery["idle_commands_per_second"] > 0
+        assert delivery["trickle_cpu_ms_per_job"] > 0
     arq_enqueue, our_enqueue = report["producer"]
     assert (arq_enqueue["round_trips"], our_enqueue["round_trips"]) == (3, 1)
     table = capsys.readouterr().out
