@@ -8,7 +8,7 @@ with the id of a queued, running or recently finished one.
 (`scripts.ENQUEUE`) checks arq's job and result keys and writes the job key (arq's
 serialized job, arq's expiry) and the queue score exactly as arq does, so stock arq workers,
 `Job.status()` and `Job.info()` read the job unchanged. The same script leaves a wake token
-for `WolfitWorker` (`woken_worker.py`), so an idle worker starts the job about a millisecond
+for `WolfitWorker` (`woken_worker.py`), so an idle worker starts the job about 2 ms (median)
 later instead of at its next poll.
 """
 
