@@ -125,7 +125,7 @@ async def test_max_jobs_run_at_once_and_a_freed_slot_is_refilled(
 ) -> None:
     ids = [f"job-{n}" for n in range(12)]
     for job_id in ids:
-        await enqueue_once(pool, "probe", job_id=job_id, hold=0.05)
+        await enqueue_once(pool, "probe", job_id=job_id, hold=0.3)
     worker, state = _worker(redis_url, WolfitWorker, max_jobs=3)
     async with running(worker):
 
@@ -162,7 +162,7 @@ async def test_a_deferred_job_starts_when_due_and_not_before(
         score = await pool.zscore(QUEUE_NAME, "later")
         await wait_for(lambda: _result(pool, "later"), timeout=10, what="the deferred job")
     [(_, _, started)] = state.runs
-    assert started * 1000 >= score
+    assert started * 1000 >= score - 1  # arq rounds its clock to the millisecond
 
 
 @pytest.mark.usefixtures("no_full_pass")
