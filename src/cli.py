@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "worker": (
         "src.jobs.__main__",
-        "run one arq worker (the same as `arq src.jobs.WorkerSettings`)",
+        "run one arq worker, woken by Redis (the jobs of `arq src.jobs.WorkerSettings`)",
     ),
     "migrate": ("src.web.commands.migrate", "create or upgrade the web database schema"),
     "create-admin": (

@@ -21,7 +21,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     ),
     "throughput": (
         "src.bench.throughput",
-        "events/s of one worker vs WORKER_MAX_JOBS / SLEEP_TIME and arq's no-op ceiling",
+        "events/s of one worker vs WORKER_MAX_JOBS / SLEEP_TIME and its no-op ceiling",
     ),
     "ingest": ("src.bench.ingest", "events/s and latency of the activity service alone"),
     "dashboard": (

@@ -1,55 +1,59 @@
 """Throughput of one worker: delivered events/s against the limit `WORKER_MAX_JOBS / SLEEP_TIME`
-and against arq's own no-op ceiling, measured in the same run on the same machine.
+and against that worker's own no-op ceiling, what each delivery costs in CPU and Redis, how
+soon an idle worker starts a job and what it asks of Redis while idle; and what one enqueue
+costs the producer. Everything shares one machine, measured in the same run.
 
-Everything runs as child processes in a temporary directory: a `redis-server`, the activity
-service (`python -m src.activity`, SQLite, `SLEEP_TIME`), and for each configuration one
-worker in burst mode on a queue filled beforehand. The figure of a configuration is the number
-of jobs over the time from the first job's start to the last job's finish, as arq's results
-record them, so worker start-up and queue filling do not count.
+A `redis-server`, the activity service (`python -m src.activity`, SQLite, `SLEEP_TIME`) and
+one worker per measurement run as child processes in a temporary directory. A drain's figure
+is the number of jobs over the time from the first job's start to the last finish, as arq's
+results record them, so worker start-up and queue filling do not count; for deliveries, the
+events the activity service stored are counted too: every job must have stored its event.
 
-Configurations: `noop` (stock arq, a job that does nothing: the ceiling, at the shortest poll
-delay and the first read limit), and `post_activity` (the real worker, `worker_settings`) at
-each `--poll-delay` and `--queue-read-limit`. All use `WORKER_MAX_JOBS` jobs at once, the JSON
-serializer and uvloop. For `post_activity`, the events the activity service stored are
-counted too: every job must have stored its event.
+Worker kinds (`--worker`): `arq` is stock arq's `Worker` as `arq src.jobs.WorkerSettings`
+runs it; `arq-joblog` the same with arq's two INFO lines per job (as before they were made
+quiet); `wolfit` is `WolfitWorker`, as `wolfit worker` runs it (woken by Redis; no poll
+delay). For each kind: a `noop` drain (the kind's ceiling, at the shortest `--poll-delay`),
+then for each `--poll-delay` and `--queue-read-limit` a `post_activity` drain, followed by
+the same worker idle (Redis commands/s) and the start latency of probe jobs enqueued one
+at a time (see `throughput_runs.py`). With `--repeat N` the tables show medians.
 
 Placement `pinned` (the default with 2+ CPUs): the worker alone on one core, Redis, the
 activity service and this process on another, as if the worker had its machine to itself;
 `shared`: everything anywhere.
 
-    wolfit bench throughput                    # 10,000 events, SLEEP_TIME=0.05, 100 jobs at once
-    wolfit bench throughput --events 20000 --poll-delay 0.5 0.05 0.005
+    wolfit bench throughput                    # 10,000 events, SLEEP_TIME=0.05, arq and wolfit
+    wolfit bench throughput --worker arq-joblog arq wolfit --repeat 3
+    wolfit bench throughput --markdown         # the README tables of docs/bench/throughput.json
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import dataclasses
 import os
-import resource
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import aiohttp
 import uvloop
-from arq.connections import ArqRedis
-from arq.jobs import deserialize_result
+from mirakuru.exceptions import ExecutorError
+from redis.exceptions import RedisError
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
-from src.common.events import ActivityEvent
 from src.jobs.connection import producer_pool
-from src.jobs.producer import enqueue_event
-from src.jobs.serializer import job_deserializer
+from src.jobs.producer import DELIVERY_FUNCTION
 from src.jobs.worker import POLL_DELAY
 
+from .enqueue_cost import EnqueueCost, measure_enqueue_cost
 from .machine import run_header
 from .options import BenchParser, integer, number
 from .placement import (
-    Place,
     Placement,
     PlacementUnavailable,
     available_cpus,
@@ -58,132 +62,28 @@ from .placement import (
     placed_command,
     plan,
 )
-from .suite import cpu_seconds
 from .throughput_report import markdown, read_report, table, write_report
+from .throughput_runs import Figure, Run, figure_of, medians
+from .throughput_worker import WORKER_KINDS
 
-__all__ = ["Figure", "main", "measure"]
+__all__ = ["WORKER_KINDS", "Figure", "main", "measure"]
 
-ENQUEUE_BATCH = 200
-READ_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One configuration's result."""
-
-    name: str
-    poll_delay: float
-    queue_read_limit: int | None  # None: arq's default, max(5 * max_jobs, 100)
-    jobs: int
-    seconds: float
-    per_second: float
-    worker_cpu: float  # CPU seconds the worker process used, start-up included
-    activity_cpu: float | None  # CPU seconds of the activity service meanwhile
-    redis_cpu: float | None  # CPU seconds of Redis meanwhile
-    failed: int
-    stored: int | None  # events the activity service stored (None for no-op jobs)
+START_TIMEOUT = 30.0
+MAX_JOBS = 10_000  # the most WORKER_MAX_JOBS allows (src/common/settings.py)
 
 
-async def _fill(pool: ArqRedis, count: int, function: str) -> list[str]:
-    events = [
-        ActivityEvent.new("bench.event", details=f"event {n}", user_id=n, username="bench")
-        for n in range(count)
+def lost_events(runs: list[list[Figure]]) -> list[str]:
+    """The configurations of any run with a failed job or an event not stored."""
+    return [
+        f"{figure.name} {figure.worker} poll_delay={figure.poll_delay:g} (run {number})"
+        for number, figures in enumerate(runs, start=1)
+        for figure in figures
+        if figure.failed or (figure.stored is not None and figure.stored != figure.jobs)
     ]
-    for start in range(0, count, ENQUEUE_BATCH):
-        batch = events[start : start + ENQUEUE_BATCH]
-        if function == "post_activity":
-            await asyncio.gather(*(enqueue_event(pool, event) for event in batch))
-        else:
-            await asyncio.gather(
-                *(
-                    pool.enqueue_job(function, event.to_json_dict(), _job_id=str(event.id))
-                    for event in batch
-                )
-            )
-    return [str(event.id) for event in events]
 
 
-async def _span(pool: ArqRedis, ids: list[str]) -> tuple[float, int]:
-    """Seconds from the first start to the last finish among the jobs' results; failures."""
-    first, last, failed = float("inf"), 0.0, 0
-    for start in range(0, len(ids), READ_BATCH):
-        raws = await pool.mget(
-            [f"arq:result:{job_id}" for job_id in ids[start : start + READ_BATCH]]
-        )
-        for raw in raws:
-            if raw is None:
-                failed += 1
-                continue
-            result = deserialize_result(raw, deserializer=job_deserializer)
-            failed += not result.success
-            first = min(first, result.start_time.timestamp())
-            last = max(last, result.finish_time.timestamp())
-    return last - first, failed
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _used(after: float | None, before: float | None) -> float | None:
-    return None if after is None or before is None else round(after - before, 2)
-
-
-async def _stored_total(session: aiohttp.ClientSession) -> int:
-    async with session.get("/api/stats", params={"minutes": "1"}) as response:
-        response.raise_for_status()
-        return int((await response.json())["stored_total"])
-
-
-async def _run_one(
-    pool: ArqRedis,
-    env: dict[str, str],
-    log_dir: Path,
-    activity: aiohttp.ClientSession,
-    *,
-    pids: dict[str, int],
-    place: Place,
-    kind: str,
-    events: int,
-    poll_delay: float,
-    queue_read_limit: int | None,
-) -> Figure:
-    await pool.flushdb()
-    function = "post_activity" if kind == "post_activity" else "noop"
-    ids = await _fill(pool, events, function)
-    name = f"{kind}-{poll_delay:g}-{queue_read_limit or 'default'}"
-    command = placed_command([
-        sys.executable, "-m", "src.bench.throughput_worker", kind, str(poll_delay),
-        str(queue_read_limit or 0),
-    ], place)  # fmt: skip
-    stored_before = await _stored_total(activity)
-    cpu_before = _children_cpu()
-    others_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    with (log_dir / f"{name}.log").open("wb") as log:
-        child = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
-        status = await child.wait()
-    if status != 0:
-        raise RuntimeError(f"the {name} worker exited with status {status}; see {log_dir}")
-    others = {name: _used(cpu_seconds(pid), others_before[name]) for name, pid in pids.items()}
-    seconds, failed = await _span(pool, ids)
-    stored = await _stored_total(activity) - stored_before if kind == "post_activity" else None
-    return Figure(
-        name=kind,
-        poll_delay=poll_delay,
-        queue_read_limit=queue_read_limit,
-        jobs=events,
-        seconds=round(seconds, 3),
-        per_second=round(events / seconds, 1),
-        worker_cpu=round(_children_cpu() - cpu_before, 2),
-        activity_cpu=others.get("activity"),
-        redis_cpu=others.get("redis"),
-        failed=failed,
-        stored=stored,
-    )
-
-
-async def _wait_healthy(url: str, deadline: float) -> None:
+async def _wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
     async with aiohttp.ClientSession() as session:
         while True:
             try:
@@ -197,6 +97,30 @@ async def _wait_healthy(url: str, deadline: float) -> None:
             await asyncio.sleep(0.1)
 
 
+async def _measure_kind(
+    run: Run,
+    worker: str,
+    *,
+    events: int,
+    poll_delays: list[float],
+    queue_read_limits: list[int | None],
+    latency_jobs: int,
+    idle_window: float,
+) -> list[Figure]:
+    delay, limit = min(poll_delays), queue_read_limits[0]
+    noop = await run.drain("noop", worker, events, delay, limit)
+    figures = [figure_of("noop", worker, delay, limit, noop)]
+    for poll_delay in poll_delays if worker != "wolfit" else [delay]:
+        for read_limit in queue_read_limits:
+            drain = await run.drain(DELIVERY_FUNCTION, worker, events, poll_delay, read_limit)
+            figure = figure_of(DELIVERY_FUNCTION, worker, poll_delay, read_limit, drain)
+            if latency_jobs:
+                idle = await run.idle(worker, poll_delay, read_limit, latency_jobs, idle_window)
+                figure = dataclasses.replace(figure, **asdict(idle))
+            figures.append(figure)
+    return figures
+
+
 async def measure(
     *,
     events: int,
@@ -205,9 +129,13 @@ async def measure(
     poll_delays: list[float],
     queue_read_limits: list[int | None],
     workdir: Path,
+    workers: tuple[str, ...] = ("arq", "wolfit"),
+    latency_jobs: int = 400,
+    idle_window: float = 10.0,
     placement: Placement | None = None,
 ) -> list[Figure]:
-    """Start Redis and the activity service in `workdir`, and measure every configuration."""
+    """Start Redis and the activity service in `workdir`, and measure every configuration of
+    every worker kind (start latency and idle load skipped when `latency_jobs` is 0)."""
     placement = placement or Placement("shared")
     token = secrets.token_urlsafe(24)
     port = free_port()
@@ -237,30 +165,18 @@ async def measure(
             env["ACTIVITY_URL"], headers={"Authorization": f"Bearer {token}"}
         )
         try:
-            await _wait_healthy(env["ACTIVITY_URL"], time.monotonic() + 30)
-            configurations = [("noop", min(poll_delays), queue_read_limits[0])] + [
-                ("post_activity", poll_delay, queue_read_limit)
-                for poll_delay in poll_delays
-                for queue_read_limit in queue_read_limits
-            ]
-            pids = {"activity": service.pid}
-            if redis_server.pid is not None:
-                pids["redis"] = redis_server.pid
-            return [
-                await _run_one(
-                    pool,
-                    env,
-                    workdir,
-                    activity,
-                    pids=pids,
-                    place=placement.subject,
-                    kind=kind,
-                    events=events,
-                    poll_delay=poll_delay,
-                    queue_read_limit=queue_read_limit,
-                )
-                for kind, poll_delay, queue_read_limit in configurations
-            ]
+            await _wait_healthy(env["ACTIVITY_URL"])
+            run = Run(
+                pool, env, workdir, service=service.pid, activity=activity, place=placement.subject
+            )
+            figures = []
+            for worker in workers:
+                figures += await _measure_kind(
+                    run, worker, events=events, poll_delays=poll_delays,
+                    queue_read_limits=queue_read_limits, latency_jobs=latency_jobs,
+                    idle_window=idle_window,
+                )  # fmt: skip
+            return figures
         finally:
             await activity.close()
             await pool.aclose()
@@ -268,19 +184,55 @@ async def measure(
             service.wait(15)
 
 
+async def _measure_all(
+    options: argparse.Namespace, workdir: Path, placement: Placement
+) -> tuple[list[list[Figure]], list[list[EnqueueCost]]]:
+    """Every run's figures, and the producer's enqueue costs (each run on fresh services)."""
+    runs, costs = [], []
+    for run_number in range(1, options.repeat + 1):
+        if options.repeat > 1:
+            print(f"run {run_number} of {options.repeat}", flush=True)
+        rundir = workdir / f"run-{run_number}"
+        rundir.mkdir()
+        runs.append(
+            await measure(
+                events=options.events,
+                sleep_time=options.sleep_time,
+                max_jobs=options.max_jobs,
+                poll_delays=options.poll_delay,
+                queue_read_limits=[value or None for value in options.queue_read_limit],
+                workdir=rundir,
+                workers=tuple(options.worker),
+                latency_jobs=options.latency_jobs,
+                idle_window=options.idle_window,
+                placement=placement,
+            )
+        )
+        if options.enqueues:
+            with EmbeddedRedis(rundir / "producer-redis") as redis_server:
+                if redis_server.pid is not None:
+                    place_running(redis_server.pid, placement.client)
+                costs.append(await measure_enqueue_cost(redis_server.url, options.enqueues))
+    return runs, costs
+
+
 def _parser() -> BenchParser:
     parser = BenchParser(
         prog="wolfit bench throughput",
-        description="Events/s one worker delivers, against WORKER_MAX_JOBS / SLEEP_TIME and "
-        "against arq running no-op jobs, measured in the same run.",
+        description="Events/s one worker of each kind delivers, against WORKER_MAX_JOBS / "
+        "SLEEP_TIME and against the same worker running no-op jobs, with the cost per job, "
+        "an idle worker's start latency and load, and the producer's cost per enqueue.",
     )
-    parser.add_argument(
-        "--events", type=integer(1), default=10_000, help="jobs per configuration (10000)"
-    )
+    parser.add_argument("--events", type=integer(1), default=10_000, help="jobs per drain (10000)")
     parser.add_argument(
         "--sleep-time", type=number(0), default=0.05, help="SLEEP_TIME of the service (0.05)"
     )
     parser.add_argument("--max-jobs", type=integer(1), default=100, help="WORKER_MAX_JOBS (100)")
+    parser.add_argument(
+        "--worker", nargs="+", choices=WORKER_KINDS, default=["arq", "wolfit"],
+        help="worker kinds (arq: as `arq src.jobs.WorkerSettings`; arq-joblog: the same with "
+        "arq's per-job log lines; wolfit: as `wolfit worker`; default: arq wolfit)",
+    )  # fmt: skip
     parser.add_argument(
         "--poll-delay", type=number(0.001), nargs="+", default=[POLL_DELAY],
         help=f"arq poll_delay values to measure (ours: {POLL_DELAY:g}; arq's default: 0.5)",
@@ -289,6 +241,21 @@ def _parser() -> BenchParser:
         "--queue-read-limit", type=integer(0), nargs="+", default=[0],
         help="arq queue_read_limit values to measure (0: arq's default, 5 * max_jobs)",
     )  # fmt: skip
+    parser.add_argument(
+        "--latency-jobs", type=integer(0), default=400,
+        help="probe jobs for an idle worker's start latency (400; 0: skip the idle run)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--idle-window", type=number(0.1), default=10.0,
+        help="seconds to count an idle worker's Redis commands and CPU (10)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--enqueues", type=integer(0), default=2000,
+        help="enqueues per producer for the cost of one (2000; 0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--repeat", type=integer(1), default=1, help="runs; the tables show medians (1)"
+    )
     parser.add_argument(
         "--placement", choices=("pinned", "shared"),
         help="pinned: the worker alone on a core; shared: anywhere (pinned with 2+ CPUs)",
@@ -299,21 +266,25 @@ def _parser() -> BenchParser:
     )  # fmt: skip
     parser.add_argument(
         "--markdown", action="store_true",
-        help="print the README table of OUT/throughput.json and exit (no run)",
+        help="print the README tables of OUT/throughput.json and exit (no run)",
     )  # fmt: skip
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`wolfit bench throughput`: measure, print a table, write OUT/throughput.json."""
+    """`wolfit bench throughput`: measure, print the tables, write OUT/throughput.json."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     options = parser.parse_args(args)
+    if options.max_jobs > MAX_JOBS:  # else every process of the run refuses its settings
+        parser.error(f"argument --max-jobs: WORKER_MAX_JOBS is at most {MAX_JOBS}")
+    for name in ("worker", "poll_delay", "queue_read_limit"):  # each value measured once
+        setattr(options, name, list(dict.fromkeys(getattr(options, name))))
     path = options.out / "throughput.json"
     if options.markdown:
         try:
             print(markdown(read_report(path)))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"wolfit bench throughput: cannot read {path}: {exc}", file=sys.stderr)
             return 1
         return 0
@@ -323,11 +294,15 @@ def main(argv: list[str] | None = None) -> int:
         placement = plan(options.placement)
     except PlacementUnavailable as exc:
         parser.error(f"argument --placement: {exc}")
+    try:  # before minutes of measuring, not after
+        options.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"argument --out: cannot write to {options.out}: {exc.strerror or exc}")
     header = run_header("throughput", args)
     print(
-        f"throughput: one worker, WORKER_MAX_JOBS={options.max_jobs}, "
-        f"SLEEP_TIME={options.sleep_time:g}, {options.events} events per configuration, "
-        f"placement {placement.name}",
+        f"throughput: one worker of each kind ({' '.join(options.worker)}), "
+        f"WORKER_MAX_JOBS={options.max_jobs}, SLEEP_TIME={options.sleep_time:g}, "
+        f"{options.events} events per drain, placement {placement.name}",
         flush=True,
     )
     try:
@@ -336,25 +311,24 @@ def main(argv: list[str] | None = None) -> int:
             pinned_self(placement.client),
             asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
         ):
-            figures = runner.run(
-                measure(
-                    events=options.events,
-                    sleep_time=options.sleep_time,
-                    max_jobs=options.max_jobs,
-                    poll_delays=options.poll_delay,
-                    queue_read_limits=[value or None for value in options.queue_read_limit],
-                    workdir=Path(workdir),
-                    placement=placement,
-                )
-            )
+            runs, costs = runner.run(_measure_all(options, Path(workdir), placement))
     except KeyboardInterrupt:
         print("wolfit bench throughput: interrupted; nothing written", file=sys.stderr)
         return 130
-    except (RuntimeError, TimeoutError, aiohttp.ClientError) as exc:  # a service that failed
+    # A service that failed to start or answer, or a worker that exited with an error.
+    except (RuntimeError, TimeoutError, aiohttp.ClientError, RedisError, ExecutorError) as exc:
         print(f"wolfit bench throughput: the run failed: {exc}", file=sys.stderr)
         return 1
-    report = write_report(options.out, header, options, placement, figures)
+    figures: list[Figure] = medians(runs)
+    producer: list[EnqueueCost] = medians(costs) if costs else []
+    report = write_report(options.out, header, options, placement, figures, producer, runs)
     print(table(report))
     print(f"figures: {path}")
-    lost = [f for f in figures if f.failed or (f.stored is not None and f.stored != f.jobs)]
-    return 1 if lost else 0
+    lost = lost_events(runs)
+    if lost:
+        print(
+            f"wolfit bench throughput: jobs failed or events not stored: {', '.join(lost)}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -5,7 +5,8 @@ Public names (import only these from another package):
 - `WorkerSettings`: what `arq src.jobs.WorkerSettings` and `wolfit worker` run. Resolved on
   first access only (it installs the uvloop policy and reads the environment), so the web
   process, which imports this package for the producer, never does either.
-- Producer: `create_pool`, `enqueue_event`, `QueueUnavailable`.
+- `WolfitWorker`: the arq `Worker` that `wolfit worker` runs, woken by Redis.
+- Producer: `create_pool`, `enqueue_event`, `enqueue_once`, `QueueUnavailable`.
 - Operators: `DeadLetterStore` (`DeadLetter`, `DeadLetterPage`, `DeadLetterNotFound`);
   `live_workers`, `recent_workers` (`WorkerInfo`); queue inspection (`queue_stats`,
   `list_jobs`, `jobs_in_progress`, `recent_results`, `job_story`, `abort_job`);
@@ -34,10 +35,17 @@ from .inspection import (
 from .job_detail import AbortOutcome, JobStory, abort_job, job_story
 from .job_logs import read_job_log
 from .operator_abort import StopOutcome, StopReport, stop_job
-from .producer import DELIVERY_FUNCTION, HEALTH_CHECK_FUNCTION, create_pool, enqueue_event
+from .producer import (
+    DELIVERY_FUNCTION,
+    HEALTH_CHECK_FUNCTION,
+    create_pool,
+    enqueue_event,
+    enqueue_once,
+)
 from .schedules import CronSchedule, cron_runs, cron_schedules
 from .serializer import JobFailed, job_deserializer, job_serializer
 from .stats import MinuteCounts, minute_series
+from .woken_worker import WolfitWorker
 
 __all__ = [
     "DELIVERY_FUNCTION",
@@ -60,6 +68,7 @@ __all__ = [
     "QueueUnavailable",
     "StopOutcome",
     "StopReport",
+    "WolfitWorker",
     "WorkerInfo",
     "WorkerSettings",
     "abort_job",
@@ -68,6 +77,7 @@ __all__ = [
     "cron_runs",
     "cron_schedules",
     "enqueue_event",
+    "enqueue_once",
     "job_deserializer",
     "job_serializer",
     "job_story",

@@ -16,6 +16,7 @@ from ..common.settings import Settings
 from .connection import make_patient
 from .dead_letters import DeadLetterStore
 from .heartbeat import Heartbeat, worker_identity
+from .job_lines import quiet_job_lines
 from .job_logs import JobLogCapture
 from .stats import WorkerStats
 
@@ -41,11 +42,13 @@ class WorkerContext:
 
 
 def _log_as_json() -> None:
-    """JSON lines for our loggers and arq's: `arq` installs a text handler of its own."""
+    """JSON lines for our loggers and arq's: `arq` installs a text handler of its own.
+    arq's two lines per job are left out unless asked for (`job_lines.py`)."""
     configure_logging("worker")
     arq_logger = logging.getLogger("arq")
     arq_logger.handlers.clear()
     arq_logger.propagate = True
+    quiet_job_lines()
 
 
 async def open_context(ctx: dict[str, Any], settings: Settings, token: str) -> WorkerContext:

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 from .errors import DeadLetterNotFound, QueueUnavailable
 from .keys import DEAD_LETTER_ENTRIES, DEAD_LETTER_INDEX
-from .producer import DELIVERY_FUNCTION
+from .producer import DELIVERY_FUNCTION, enqueue_once
 from .replies import reply
 from .story import append_try, try_record
 
@@ -154,10 +154,10 @@ class DeadLetterStore:
         entry = DeadLetter.from_json(raw)
         # The failed run's result would make arq refuse the id; the entry keeps its story.
         await self.redis.delete(result_key_prefix + event_id)
-        job = await self.redis.enqueue_job(
-            DELIVERY_FUNCTION, entry.event, _job_id=event_id, requeued=True
+        created = await enqueue_once(
+            self.redis, DELIVERY_FUNCTION, entry.event, job_id=event_id, requeued=True
         )
-        if job is None:
+        if not created:
             queued = await self.redis.exists(
                 job_key_prefix + event_id, in_progress_key_prefix + event_id
             )
@@ -169,4 +169,4 @@ class DeadLetterStore:
         await self._remove_if_unchanged(
             keys=[DEAD_LETTER_INDEX, DEAD_LETTER_ENTRIES], args=[event_id, raw]
         )
-        return job is not None
+        return created

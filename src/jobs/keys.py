@@ -1,8 +1,9 @@
 """Names of the Redis keys the jobs service keeps beside arq's own (`arq:*`).
 
 arq keeps the queue, the jobs, their results and in-progress markers; everything arq does not
-keep (dead letters, heartbeats, delivery stories, health history, per-minute counters) lives
-under `wolfit:` so an operator can tell the two apart with `redis-cli --scan`.
+keep (dead letters, heartbeats, delivery stories, health history, per-minute counters, the
+woken workers' wake token) lives under `wolfit:` so an operator can tell the two apart with
+`redis-cli --scan`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "delivery_story",
     "job_log",
     "minute_counters",
+    "wake_list",
     "worker_alive",
 ]
 
@@ -73,3 +75,8 @@ def job_log(job_id: str) -> str:
 def cron_history(name: str) -> str:
     """The capped list of one cron job's recent runs, newest first."""
     return f"wolfit:cron:runs:{name}"
+
+
+def wake_list(queue_name: str) -> str:
+    """The list where producers leave one wake token for the woken workers of a queue."""
+    return f"wolfit:wake:{queue_name}"

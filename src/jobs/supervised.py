@@ -1,4 +1,4 @@
-"""A worker that comes back by itself: `wolfit worker` runs arq's `Worker` in a restart loop.
+"""A worker that comes back by itself: `wolfit worker` runs its worker in a restart loop.
 
 Redis restarts are absorbed by the patient connection (`connection.make_patient`); this loop
 is the second line, for whatever still ends `Worker.main()` (a `WatchError` when a connection
@@ -20,7 +20,7 @@ import signal
 import time
 from typing import Any
 
-from arq.worker import Worker, create_worker
+from arq.worker import Worker, get_kwargs
 
 from .context import close_context
 
@@ -81,9 +81,12 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
             await stop.wait()
 
 
-async def run_supervised(settings_class: type, **worker_kwargs: Any) -> int:
-    """Run arq workers from `settings_class` until a signal (or, in burst mode, an empty
-    queue); restart after a crash. Answers the exit status."""
+async def run_supervised(
+    settings_class: type, *, worker_class: type[Worker] = Worker, **worker_kwargs: Any
+) -> int:
+    """Run workers of `worker_class` (arq's `Worker` or a subclass such as `WolfitWorker`)
+    from `settings_class` until a signal (or, in burst mode, an empty queue); restart after
+    a crash. Answers the exit status."""
     stop = _Stop(graceful=bool(getattr(settings_class, "job_completion_wait", 0)))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -91,7 +94,8 @@ async def run_supervised(settings_class: type, **worker_kwargs: Any) -> int:
     delay = RESTART_MIN_DELAY
     try:
         while not stop.event.is_set():
-            worker = create_worker(settings_class, handle_signals=False, **worker_kwargs)
+            options = {**get_kwargs(settings_class), "handle_signals": False, **worker_kwargs}
+            worker = worker_class(**options)
             stop.worker = worker
             started = time.monotonic()
             try:

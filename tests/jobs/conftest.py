@@ -12,11 +12,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
 from arq.connections import ArqRedis
+from arq.worker import Worker
 
 from src.activity import create_app
 from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 from src.jobs import create_pool
+from src.jobs.woken_worker import WolfitWorker
 from tests.conftest import TEST_TOKEN
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
@@ -26,6 +28,14 @@ ServerFactory = Callable[..., Awaitable[TestServer]]
 def jobs_settings(settings: Settings, redis_url: str) -> Settings:
     """The test settings with `REDIS_URL` on the session Redis (emptied for the test)."""
     return settings.model_copy(update={"redis_url": redis_url})
+
+
+@pytest.fixture(params=[Worker, WolfitWorker], ids=["arq", "wolfit"])
+def worker_class(request: pytest.FixtureRequest) -> type[Worker]:
+    """Each worker kind: stock arq (`arq src.jobs.WorkerSettings`) and the woken worker
+    (`wolfit worker`); tests that take this fixture run once with each."""
+    worker: type[Worker] = request.param
+    return worker
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
+from arq.worker import Worker
 
 from src.common.activity_client import ActivityClient
 from src.common.events import ActivityEvent
@@ -54,12 +55,12 @@ async def _finished(pool: ArqRedis, job_id: str) -> str | None:
 
 
 async def test_an_event_is_delivered_once_with_its_request_id(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     event = _event()
     assert await enqueue_event(pool, event)
     assert not await enqueue_event(pool, event)
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the delivery")
         [worker] = await live_workers(pool)
     stored = await activity.call("get_activity", str(event.id))
@@ -83,7 +84,7 @@ async def test_an_event_is_delivered_once_with_its_request_id(
 
 @pytest.mark.slow
 async def test_retries_with_growing_capped_backoff_until_the_service_recovers(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     base, cap = 0.05, 2.0
     await activity.stop()
@@ -91,7 +92,7 @@ async def test_retries_with_growing_capped_backoff_until_the_service_recovers(
     event = _event()
     await enqueue_event(pool, event)
     settings = _with(activity, delivery_backoff_base=base, delivery_backoff_cap=cap)
-    async with running_worker(settings):
+    async with running_worker(settings, worker_class):
 
         async def four_failures() -> bool:
             return len(await read_story(pool, str(event.id))) >= 4
@@ -118,7 +119,7 @@ async def test_retries_with_growing_capped_backoff_until_the_service_recovers(
 
 
 async def test_a_400_parks_the_event_without_a_retry(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     # The service and the worker validate with the same schema, so a 400 needs a service of
     # another version; one stricter about `details` is emulated in front of the real one.
@@ -139,7 +140,7 @@ async def test_a_400_parks_the_event_without_a_retry(
     await activity.start(app)
     event = _event(details="a forbidden word")
     await enqueue_event(pool, event)
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the job to end")
     entry = await DeadLetterStore(pool).get(str(event.id))
     assert entry is not None
@@ -155,13 +156,13 @@ async def test_a_400_parks_the_event_without_a_retry(
 
 
 async def test_a_409_conflict_is_not_retried_either(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     event = _event()
     await activity.call("post_event", event.to_json_dict())
     clash = event.model_copy(update={"details": "other content, same id"})
     await enqueue_event(pool, clash)
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the job to end")
     entry = await DeadLetterStore(pool).get(str(event.id))
     assert entry is not None
@@ -170,7 +171,7 @@ async def test_a_409_conflict_is_not_retried_either(
 
 
 async def test_used_up_tries_park_the_event_and_a_retry_delivers_it_once(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     await activity.stop()
     await activity.start(fail_rate=1.0)
@@ -178,7 +179,7 @@ async def test_used_up_tries_park_the_event_and_a_retry_delivers_it_once(
     await enqueue_event(pool, event)
     settings = _with(activity, delivery_max_tries=3, delivery_backoff_cap=0.05)
     store = DeadLetterStore(pool)
-    async with running_worker(settings):
+    async with running_worker(settings, worker_class):
         await wait_for(lambda: store.get(str(event.id)), timeout=10, what="the dead letter")
         entry = await store.get(str(event.id))
         assert entry is not None
@@ -202,10 +203,10 @@ async def test_used_up_tries_park_the_event_and_a_retry_delivers_it_once(
 
 
 async def test_a_malformed_job_argument_is_parked_not_retried(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     await pool.enqueue_job("post_activity", ["not", "an", "event"], _job_id="bad-1")
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
         await wait_for(lambda: _finished(pool, "bad-1"), timeout=10, what="the job to end")
     entry = await DeadLetterStore(pool).get("bad-1")
     assert entry is not None
@@ -218,7 +219,10 @@ async def test_a_malformed_job_argument_is_parked_not_retried(
 
 
 async def test_a_slow_answer_times_out_and_the_next_try_finds_it_stored(
-    activity: ActivityService, pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
+    activity: ActivityService,
+    pool: ArqRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    worker_class: type[Worker],
 ) -> None:
     monkeypatch.setattr("src.jobs.delivery.ATTEMPT_TIMEOUT", 0.3)
     await activity.stop()
@@ -226,7 +230,7 @@ async def test_a_slow_answer_times_out_and_the_next_try_finds_it_stored(
     event = _event()
     await enqueue_event(pool, event)
     settings = _with(activity, delivery_backoff_cap=0.05)
-    async with running_worker(settings):
+    async with running_worker(settings, worker_class):
         await wait_for(lambda: read_story(pool, str(event.id)), timeout=10, what="a timeout")
         await activity.call("set_chaos", sleep_time=0.0)
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the delivery")
@@ -239,7 +243,10 @@ async def test_a_slow_answer_times_out_and_the_next_try_finds_it_stored(
 
 
 async def test_an_unexpected_error_becomes_a_retry(
-    activity: ActivityService, pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
+    activity: ActivityService,
+    pool: ArqRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    worker_class: type[Worker],
 ) -> None:
     calls = 0
     post_event = ActivityClient.post_event
@@ -254,7 +261,7 @@ async def test_an_unexpected_error_becomes_a_retry(
     monkeypatch.setattr(ActivityClient, "post_event", flaky)
     event = _event()
     await enqueue_event(pool, event)
-    async with running_worker(_with(activity, delivery_backoff_cap=0.05)):
+    async with running_worker(_with(activity, delivery_backoff_cap=0.05), worker_class):
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the delivery")
     story = await job_story(pool, str(event.id))
     assert (story.status, story.tries) == ("complete", 2)
@@ -263,14 +270,14 @@ async def test_an_unexpected_error_becomes_a_retry(
 
 
 async def test_aborting_a_queued_job_keeps_it_from_running(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     event = _event()
     job = await pool.enqueue_job(
         "post_activity", event.to_json_dict(), _job_id=str(event.id), _defer_by=600
     )
     assert job is not None
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
         assert await abort_job(pool, str(event.id), wait=5) is AbortOutcome.aborted
     story = await job_story(pool, str(event.id))
     assert story.status == "failed"
@@ -280,13 +287,13 @@ async def test_aborting_a_queued_job_keeps_it_from_running(
 
 
 async def test_aborting_a_running_delivery_cancels_it(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     await activity.stop()
     await activity.start(sleep_time=5)
     event = _event()
     await enqueue_event(pool, event)
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
 
         async def in_flight() -> bool:
             return (await job_story(pool, str(event.id))).status == "in_progress"
@@ -297,14 +304,14 @@ async def test_aborting_a_running_delivery_cancels_it(
 
 
 async def test_the_health_check_records_the_service_up_then_down(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
-    async with running_worker(activity.settings):  # the cron runs at start-up
+    async with running_worker(activity.settings, worker_class):  # the cron runs at start-up
         [up] = await wait_for(lambda: activity_health(pool), timeout=10, what="a health check")
     assert (up.ok, up.store, up.error) == (True, "sqlite", None)
     assert up.latency >= 0
     await activity.stop()
-    async with running_worker(activity.settings):
+    async with running_worker(activity.settings, worker_class):
 
         async def two_checks() -> bool:
             return len(await activity_health(pool)) == 2
@@ -317,13 +324,13 @@ async def test_the_health_check_records_the_service_up_then_down(
 
 
 async def test_heartbeats_count_what_the_worker_did(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     events = [_event(n) for n in range(5)]
     for event in events:
         await enqueue_event(pool, event)
     await pool.enqueue_job("post_activity", {"junk": True}, _job_id="junk")
-    async with running_worker(activity.settings) as worker:
+    async with running_worker(activity.settings, worker_class) as worker:
         for event in events:
             await wait_for(
                 lambda e=event: _finished(pool, str(e.id)), timeout=10, what="deliveries"

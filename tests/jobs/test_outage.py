@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from arq.connections import ArqRedis
+from arq.worker import Worker
 
 from src.common.events import ActivityEvent
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
@@ -56,7 +57,7 @@ async def test_only_letters_the_outage_exhausted_are_redriven(pool: ArqRedis) ->
 
 
 async def test_events_parked_by_a_long_outage_are_delivered_when_it_ends(
-    activity: ActivityService, pool: ArqRedis
+    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
 ) -> None:
     impatient = activity.settings.model_copy(
         update={"delivery_max_tries": 2, "delivery_backoff_base": 0.01}
@@ -66,7 +67,7 @@ async def test_events_parked_by_a_long_outage_are_delivered_when_it_ends(
     await activity.stop()
     for event in events:
         await enqueue_event(pool, event)
-    async with running_worker(impatient):  # its start-up health check sees the outage
+    async with running_worker(impatient, worker_class):  # its start-up health check sees the outage
 
         async def parked_and_noticed() -> bool:
             # The start-up health check and the deliveries run concurrently: wait for both.
@@ -78,7 +79,9 @@ async def test_events_parked_by_a_long_outage_are_delivered_when_it_ends(
         )
 
     await activity.start()
-    async with running_worker(impatient):  # its start-up health check sees the service back
+    async with running_worker(
+        impatient, worker_class
+    ):  # its start-up health check sees the service back
 
         async def all_stored() -> bool:
             return sorted(await activity.stored_ids()) == sorted(str(e.id) for e in events)

@@ -2,15 +2,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
+from arq.jobs import Job, JobStatus
+from arq.worker import Worker, func
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent, EventInvalid
 from src.common.settings import Settings, SettingsError
 from src.jobs import QueueUnavailable, create_pool, enqueue_event
+from src.jobs.connection import JOB_EXPIRY_MS, producer_pool, worker_redis_settings
 from src.jobs.keys import QUEUE_NAME
+from src.jobs.producer import WAKE_TOKEN_TTL_MS, enqueue_once
+from src.jobs.serializer import job_deserializer, job_serializer
+
+from .helpers import CountingConnection
 
 
 def _event() -> ActivityEvent:
@@ -88,3 +97,94 @@ async def test_the_producer_recovers_after_a_redis_restart(
 async def test_a_missing_redis_url_names_the_variable(settings: Settings) -> None:
     with pytest.raises(SettingsError, match="REDIS_URL is not set"):
         await create_pool(settings)
+
+
+@pytest.fixture
+async def counting_pool(redis_url: str) -> AsyncIterator[ArqRedis]:
+    pool = producer_pool(redis_url, connection_class=CountingConnection)
+    await pool.ping()  # connect (and say hello) before counting
+    yield pool
+    await pool.aclose()
+
+
+async def _round_trips(action: Any) -> int:
+    before = CountingConnection.writes
+    await action
+    return CountingConnection.writes - before
+
+
+async def test_an_enqueue_is_one_round_trip_where_arqs_takes_three(
+    counting_pool: ArqRedis,
+) -> None:
+    await enqueue_event(counting_pool, _event())  # loads the script into Redis once
+    assert await _round_trips(enqueue_event(counting_pool, _event())) == 1
+    assert await _round_trips(enqueue_event(counting_pool, _event())) == 1
+    event = _event()
+    arqs = counting_pool.enqueue_job("post_activity", event.to_json_dict(), _job_id=str(event.id))
+    assert await _round_trips(arqs) == 3
+
+
+async def test_the_keys_written_are_arqs_own(pool: ArqRedis) -> None:
+    event = _event()
+    await pool.enqueue_job("post_activity", event.to_json_dict(), _job_id="by-arq")
+    assert await enqueue_once(pool, "post_activity", event.to_json_dict(), job_id="by-us")
+    ours = json.loads(await pool.get("arq:job:by-us"))
+    arqs = json.loads(await pool.get("arq:job:by-arq"))
+    assert ours.pop("et") == await pool.zscore(QUEUE_NAME, "by-us")
+    assert arqs.pop("et") == await pool.zscore(QUEUE_NAME, "by-arq")
+    assert ours == arqs == {"t": None, "f": "post_activity", "a": [event.to_json_dict()], "k": {}}
+    for name in ("by-us", "by-arq"):
+        assert JOB_EXPIRY_MS - 5000 < await pool.pttl(f"arq:job:{name}") <= JOB_EXPIRY_MS
+    keys = {key async for key in pool.scan_iter()}
+    assert keys == {b"arq:queue", b"arq:job:by-arq", b"arq:job:by-us", b"wolfit:wake:arq:queue"}
+
+
+async def test_arqs_job_api_and_a_stock_arq_worker_read_the_job(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    async def echo(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"args": list(args), "kwargs": kwargs, "try": ctx["job_try"]}
+
+    assert await enqueue_once(pool, "echo", 1, "two", job_id="j1", three=3.0)
+    job = Job("j1", pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
+    assert await job.status() is JobStatus.queued
+    info = await job.info()
+    assert info is not None
+    assert (info.function, info.args, info.kwargs, info.job_try) == (
+        "echo",
+        [1, "two"],  # JSON: a tuple comes back a list, as from arq's own enqueue_job
+        {"three": 3.0},
+        None,
+    )
+    assert info.score == int(info.enqueue_time.timestamp() * 1000)
+    worker = Worker(
+        functions=[func(echo, name="echo")],
+        redis_settings=worker_redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        job_serializer=job_serializer,
+        job_deserializer=job_deserializer,
+        burst=True,
+        handle_signals=False,
+    )
+    assert await worker.run_check() == 1
+    await worker.close()
+    assert await job.result(timeout=5) == {"args": [1, "two"], "kwargs": {"three": 3.0}, "try": 1}
+    assert await job.status() is JobStatus.complete
+
+
+async def test_a_deferred_job_waits_and_lives_longer(pool: ArqRedis) -> None:
+    assert await enqueue_once(pool, "echo", job_id="later", defer_by=30)
+    job = Job("later", pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
+    assert await job.status() is JobStatus.deferred
+    info = await job.info()
+    assert info is not None
+    assert info.score == int(info.enqueue_time.timestamp() * 1000) + 30_000
+    expiry = await pool.pttl("arq:job:later")
+    assert JOB_EXPIRY_MS + 25_000 < expiry <= JOB_EXPIRY_MS + 30_000
+
+
+async def test_enqueues_leave_one_wake_token_that_expires(pool: ArqRedis) -> None:
+    for _ in range(3):
+        await enqueue_event(pool, _event())
+    assert await pool.llen("wolfit:wake:arq:queue") == 1
+    assert 0 < await pool.pttl("wolfit:wake:arq:queue") <= WAKE_TOKEN_TTL_MS

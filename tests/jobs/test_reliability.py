@@ -1,8 +1,9 @@
 """The guarantees of SPEC section 10 for the queue, with real processes.
 
-Workers run as `wolfit worker` or `arq src.jobs.WorkerSettings` subprocesses on a Redis of
-the test's own (AOF on); the activity service runs in-process so the test can stop it, start
-it again on the same database, and count what it stored. Every wait has a deadline.
+Workers run as `wolfit worker` (the woken `WolfitWorker`) or `arq src.jobs.WorkerSettings`
+(stock arq) subprocesses on a Redis of the test's own (AOF on); each test runs with both
+kinds, and side by side. The activity service runs in-process so the test can stop it,
+start it again on the same database, and count what it stored. Every wait has a deadline.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from src.jobs import (
     create_pool,
     enqueue_event,
     live_workers,
+    recent_workers,
 )
 
 from .conftest import ActivityService
 from .helpers import ARQ_WORKER, WOLFIT_WORKER, settings_env, wait_for, worker_process
 
 pytestmark = pytest.mark.slow
+
+BOTH_COMMANDS = pytest.mark.parametrize(
+    "command", [WOLFIT_WORKER, ARQ_WORKER], ids=["wolfit-worker", "arq"]
+)
 
 
 @pytest.fixture
@@ -74,14 +80,19 @@ async def _assert_stored_exactly_once(
     assert sorted(stored) == sorted(str(event.id) for event in events)
 
 
+@BOTH_COMMANDS
 async def test_an_outage_of_the_activity_service_loses_nothing(
-    activity: ActivityService, own_settings: Settings, own_pool: ArqRedis, tmp_path: Path
+    activity: ActivityService,
+    own_settings: Settings,
+    own_pool: ArqRedis,
+    tmp_path: Path,
+    command: list[str],
 ) -> None:
     await activity.stop()
     events = _events(200)
     await _enqueue(own_pool, events)
     env = settings_env(own_settings)
-    with worker_process(WOLFIT_WORKER, env, tmp_path / "worker.log") as worker:
+    with worker_process(command, env, tmp_path / "worker.log") as worker:
 
         async def each_failed_once() -> bool:
             keys = [f"wolfit:delivery:{event.id}" for event in events]
@@ -96,15 +107,25 @@ async def test_an_outage_of_the_activity_service_loses_nothing(
     assert {status for _, status in activity.posts} == {201}  # refused tries never arrived
 
 
+@pytest.mark.parametrize(
+    ("killed", "successor"),
+    [(WOLFIT_WORKER, ARQ_WORKER), (ARQ_WORKER, WOLFIT_WORKER)],
+    ids=["wolfit-worker-killed", "arq-killed"],
+)
 async def test_a_worker_killed_mid_delivery_loses_nothing(
-    activity: ActivityService, own_settings: Settings, own_pool: ArqRedis, tmp_path: Path
+    activity: ActivityService,
+    own_settings: Settings,
+    own_pool: ArqRedis,
+    tmp_path: Path,
+    killed: list[str],
+    successor: list[str],
 ) -> None:
     await activity.stop()
     await activity.start(sleep_time=1.0)  # the service sleeps after saving: slow answers
     events = _events(40)
     await _enqueue(own_pool, events)
     env = settings_env(own_settings, WORKER_MAX_JOBS="20")
-    with worker_process(WOLFIT_WORKER, env, tmp_path / "first.log") as first:
+    with worker_process(killed, env, tmp_path / "first.log") as first:
         [victim] = await wait_for(lambda: live_workers(own_pool), timeout=20, what="a worker")
 
         async def deliveries_in_flight() -> bool:
@@ -116,7 +137,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     in_progress = [key async for key in own_pool.scan_iter(match="arq:in-progress:*")]
     assert in_progress, "the worker held no delivery when it was killed"
 
-    with worker_process(ARQ_WORKER, env, tmp_path / "second.log") as second:
+    with worker_process(successor, env, tmp_path / "second.log") as second:
 
         async def victim_gone() -> bool:
             return victim.id not in [worker.id for worker in await live_workers(own_pool)]
@@ -137,7 +158,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     assert 200 in statuses  # a killed delivery ran again; the service kept one copy
 
 
-@pytest.mark.parametrize("command", [WOLFIT_WORKER, ARQ_WORKER], ids=["wolfit-worker", "arq"])
+@BOTH_COMMANDS
 async def test_a_redis_restart_under_a_running_worker_loses_nothing(
     activity: ActivityService,
     own_settings: Settings,
@@ -176,3 +197,33 @@ async def test_a_redis_restart_under_a_running_worker_loses_nothing(
         assert [w.pid for w in live] == [worker.pid]  # the same process kept working
         assert await worker.stop() == 0
     await _assert_stored_exactly_once(activity, before + after)
+
+
+async def test_both_kinds_side_by_side_deliver_every_event_once(
+    activity: ActivityService, own_settings: Settings, own_pool: ArqRedis, tmp_path: Path
+) -> None:
+    await activity.stop()
+    await activity.start(sleep_time=0.02)  # deliveries overlap, so both workers take some
+    events = _events(300)
+    env = settings_env(own_settings, WORKER_MAX_JOBS="10")
+    with (
+        worker_process(WOLFIT_WORKER, env, tmp_path / "woken.log") as woken,
+        worker_process(ARQ_WORKER, env, tmp_path / "stock.log") as stock,
+    ):
+
+        async def both_live() -> bool:
+            return len(await live_workers(own_pool)) == 2
+
+        await wait_for(both_live, timeout=20, what="both workers")
+        await _enqueue(own_pool, events[::2])
+        for event in events[1::2]:  # arq's own producer: no wake token
+            await own_pool.enqueue_job("post_activity", event.to_json_dict(), _job_id=str(event.id))
+        await wait_for(lambda: _all_stored(activity, events), timeout=60, what="every event")
+        assert await woken.stop() == 0
+        assert await stock.stop() == 0
+    await _assert_stored_exactly_once(activity, events)
+    assert [status for _, status in activity.posts] == [201] * len(events)  # none ran twice
+    done = {worker.pid: worker.done for worker in await recent_workers(own_pool)}
+    assert done[woken.pid] > 0
+    assert done[stock.pid] > 0
+    assert done[woken.pid] + done[stock.pid] == len(events)

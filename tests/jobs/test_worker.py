@@ -15,7 +15,7 @@ from src.jobs.delivery import ATTEMPT_TIMEOUT, BOOKKEEPING_TIMEOUT, JOB_TIMEOUT
 from src.jobs.serializer import job_deserializer, job_serializer
 from src.jobs.worker import worker_settings
 
-from .helpers import ARQ_WORKER, REPO, settings_env, wait_for, worker_process
+from .helpers import ARQ_WORKER, REPO, WOLFIT_WORKER, settings_env, wait_for, worker_process
 
 
 def test_the_settings_class_has_what_spec_section_6_asks(jobs_settings: Settings) -> None:
@@ -83,13 +83,14 @@ def test_a_bad_setting_under_arq_is_one_line_and_status_2(
 
 
 @pytest.mark.slow
-async def test_arq_runs_the_worker_on_uvloop_and_check_sees_it(
-    jobs_settings: Settings, pool: ArqRedis, tmp_path: Path
+@pytest.mark.parametrize("command", [ARQ_WORKER, WOLFIT_WORKER], ids=["arq", "wolfit-worker"])
+async def test_both_commands_run_the_worker_on_uvloop_and_check_sees_it(
+    jobs_settings: Settings, pool: ArqRedis, tmp_path: Path, command: list[str]
 ) -> None:
     env = settings_env(jobs_settings, ACTIVITY_URL="http://127.0.0.1:9")
     check = [*ARQ_WORKER, "--check"]
     assert _run(check, env).returncode == 1  # no worker yet
-    with worker_process(ARQ_WORKER, env, tmp_path / "worker.log") as worker:
+    with worker_process(command, env, tmp_path / "worker.log") as worker:
         [live] = await wait_for(lambda: live_workers(pool), timeout=20, what="the worker's beat")
         assert (live.pid, live.loop) == (worker.pid, "uvloop")
         # arq records its health on its first poll, just after start-up.
