@@ -23,6 +23,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from src.common.tasks import stop_task
+
 from .keys import WORKERS_INDEX, WORKERS_LAST_SEEN, worker_alive
 from .replies import reply
 from .stats import WorkerStats
@@ -152,9 +154,7 @@ class Heartbeat:
     async def stop(self) -> None:
         """Stop beating; leave the live list at once and the trail marked as stopped."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         try:
             async with asyncio.timeout(STOP_TIMEOUT):

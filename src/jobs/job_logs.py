@@ -24,6 +24,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from src.common.tasks import stop_task
+
 from .keys import job_log
 from .replies import reply
 from .story import STORY_TTL
@@ -147,9 +149,7 @@ class JobLogCapture(logging.Handler):
         """Stop capturing and write what is left."""
         logging.getLogger().removeHandler(self)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         try:
             async with asyncio.timeout(2.0):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from src.common.tasks import stop_task
+
 from ..data import outbox
 from ..database import Database
 
@@ -48,8 +50,7 @@ class OutboxPurger:
     async def stop(self) -> None:
         """Stop the task, then delete what is still waiting."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task)
             self._task = None
         try:
             while not self._ids.empty():

@@ -15,6 +15,8 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from src.common.tasks import stop_task
+
 from ..data import outbox
 from ..database import Database
 from ..instruments import WebMetrics
@@ -115,6 +117,5 @@ class OutboxRelay:
     async def stop(self) -> None:
         """Cancel the task and wait for it."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task)
             self._task = None

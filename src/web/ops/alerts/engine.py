@@ -31,6 +31,7 @@ from arq.connections import ArqRedis
 
 from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
+from src.common.tasks import stop_task
 from src.jobs import DeadLetterStore, live_workers, queue_stats, recent_workers
 
 from .notify import AlertLog, WebhookSender, alert_payload
@@ -270,9 +271,7 @@ class AlertEngine:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5.0):  # a dead Redis must not hold up the shutdown

@@ -22,6 +22,8 @@ from typing import Any
 
 import aiohttp
 
+from src.common.tasks import stop_task
+
 from .store import Alert
 
 __all__ = ["AlertLog", "WebhookPolicy", "WebhookSender", "alert_payload"]
@@ -94,9 +96,7 @@ class WebhookSender:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         if self._session is not None:
             await self._session.close()
