@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["INSERT", "MAX_BATCH", "MIN_INDEXED_QUERY", "SCHEMA", "SCHEMA_VERSION"]
+__all__ = [
+    "COMMON_TERM_HITS",
+    "INSERT",
+    "MAX_BATCH",
+    "MIN_INDEXED_QUERY",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -37,6 +44,10 @@ INSERT = (
 )
 # Trigram search needs at least three characters; shorter `q` scans `details` instead.
 MIN_INDEXED_QUERY = 3
+# A `q` found in at least this many events is common: walking the newest events and testing
+# each finds a page at once, where collecting every match first would read them all (2 s
+# for a word in each of 1M events). A rarer `q` collects its few matches from the index.
+COMMON_TERM_HITS = 2_000
 # Events committed per transaction at most: enough for any burst of concurrent POSTs,
 # few enough that one `IN (...)` lookup and one commit stay short.
 MAX_BATCH = 256

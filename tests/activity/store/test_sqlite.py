@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from src.activity.store import ActivityQuery, SqliteStore, StoreUnavailable, store_from_url
+from src.activity.store import sqlite as sqlite_module
+from src.activity.store.sqlite import select_events
+from src.activity.store.sqlite_schema import SCHEMA
 from src.common.events import parse_event
 from tests.support.activity import event_body, sqlite_write_lock
 
@@ -127,3 +130,68 @@ def test_the_url_names_the_file() -> None:
     relative = store_from_url("sqlite:///var/activity.sqlite3")
     assert isinstance(relative, SqliteStore)
     assert relative.path == Path("var/activity.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (ActivityQuery(username="ann", type="post.vote"), "events_by_username"),
+        (ActivityQuery(user_id=7, type="post.vote"), "events_by_user_id"),
+        (ActivityQuery(type="post.vote"), "events_by_type"),
+        (ActivityQuery(username="ann"), "events_by_username"),
+    ],
+)
+def test_a_user_filter_walks_the_users_events_not_a_whole_type(
+    query: ActivityQuery, index: str
+) -> None:
+    """With no table statistics the planner would otherwise pick the type index for a
+    user's votes and read every vote of the log (hundreds of ms at a million events)."""
+    connection = sqlite3.connect(":memory:")
+    connection.executescript(SCHEMA)
+    sql, params = select_events(query)
+    plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert f"USING INDEX {index} " in plan
+    connection.close()
+
+
+@pytest.mark.parametrize("threshold", [3, 1_000], ids=["common-term-walk", "rare-term-index"])
+async def test_text_search_finds_the_same_events_whether_the_term_is_common_or_rare(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    """A term in many events is tested row by row, a rare one taken from the trigram index;
+    both answer the same events, newest first, case-insensitively."""
+    monkeypatch.setattr(sqlite_module, "COMMON_TERM_HITS", threshold)
+    for minute in range(8):
+        details = f"alice found the NeedLe {minute}" if minute % 2 else f"bob waited {minute}"
+        kind = "post.vote" if minute < 6 else "post.create"
+        await store.add(
+            parse_event(
+                event_body(
+                    details=details, type=kind, timestamp=f"2026-11-22T10:0{minute}:00+00:00"
+                )
+            )
+        )
+    found = await store.find(ActivityQuery(q="needle"))
+    assert [event["details"][-1] for event in found] == ["7", "5", "3", "1"]
+    votes = await store.find(ActivityQuery(q="needle", type="post.vote", limit=1))
+    assert [event["details"][-1] for event in votes] == ["5", "3"]  # a page and one more
+    assert await store.find(ActivityQuery(q="haystack")) == []
+
+
+def test_a_common_term_walks_the_newest_events_instead_of_collecting_every_match() -> None:
+    connection = sqlite3.connect(":memory:")
+    connection.create_function("casefold", 1, str.casefold, deterministic=True)
+    connection.executescript(SCHEMA)
+    query = ActivityQuery(q="number", type="post.vote")
+    common, common_params = select_events(query, common_term=True)
+    rare, rare_params = select_events(query)
+    common_plan = " ".join(
+        r[-1] for r in connection.execute(f"EXPLAIN QUERY PLAN {common}", common_params)
+    )
+    rare_plan = " ".join(
+        r[-1] for r in connection.execute(f"EXPLAIN QUERY PLAN {rare}", rare_params)
+    )
+    assert "events_fts" not in common_plan
+    assert "events_by_type" in common_plan
+    assert "events_fts" in rare_plan
+    connection.close()
