@@ -203,6 +203,11 @@ class ActivityClient:
         _, body = await self._request("GET", "/api/stats", params={"minutes": str(minutes)})
         return dict(body)
 
+    async def chaos(self) -> dict[str, Any]:
+        """The service's current simulated latency and failure rate (`GET /api/chaos`)."""
+        _, body = await self._request("GET", "/api/chaos")
+        return dict(body)
+
     async def set_chaos(
         self, *, sleep_time: float | None = None, fail_rate: float | None = None
     ) -> dict[str, Any]:

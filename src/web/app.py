@@ -8,6 +8,7 @@ from src.common.metrics import METRICS_KEY, HttpMetrics
 from src.common.middleware import request_id_middleware
 from src.common.settings import Settings
 
+from .admin import setup_admin
 from .events.relay import RelayPolicy
 from .instruments import WEB_METRICS, WebMetrics
 from .keys import RELAY_POLICY, SETTINGS
@@ -50,4 +51,5 @@ def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -
     setup_routes(app)
     app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
     setup_ops(app)
+    setup_admin(app)
     return app

@@ -1,0 +1,33 @@
+"""Reading the dashboard's own small forms (enqueue): fields in, `OpsBadRequest` out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..ops import OpsBadRequest
+
+__all__ = ["enqueue_form"]
+
+MAX_ARGS = 64 * 1024
+
+
+async def enqueue_form(request: web.Request) -> tuple[str, Any]:
+    """The function and the parsed arguments of the enqueue form (arguments as JSON)."""
+    form = await request.post()
+    function = form.get("function")
+    raw = form.get("args", "") or "[]"
+    if not isinstance(function, str) or not function:
+        raise OpsBadRequest("choose the function to enqueue")
+    if not isinstance(raw, str) or len(raw) > MAX_ARGS:
+        raise OpsBadRequest(f"the arguments must be JSON text of at most {MAX_ARGS} bytes")
+    try:
+        args = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise OpsBadRequest(
+            f"the arguments are not valid JSON ({exc.msg} at line {exc.lineno}); "
+            'send a JSON array such as [] or [{"id": ...}]'
+        ) from None
+    return function, args

@@ -1,0 +1,170 @@
+"""The dashboard in a real headless Chromium (Playwright), on the real suite: an admin logs
+in, watches the overview's queue depth change while events flow (without reloading), opens a
+failed job and sees its traceback, and retries a dead letter and sees it delivered.
+
+With WOLFIT_SCREENSHOTS=1 it saves the overview, a job page, the dead letters and the
+activity browser to docs/screenshots/ (never in CI, so the tree stays clean)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from src.jobs import enqueue_event
+from tests.support.activity import event_body
+from tests.support.site_client import PASSWORD
+from tests.support.waiting import eventually
+from tests.web.ops.conftest import Ops
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+from .drain import queue_drained
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+async def page(ops: Ops) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                base_url=str(ops.site.client.make_url("/")),
+                viewport={"width": 1280, "height": 900},
+            )
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def _screenshot(page: Any, name: str) -> None:
+    if os.environ.get("WOLFIT_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+async def _flow(ops: Ops, count: int, what: str) -> list[dict[str, Any]]:
+    """Enqueue `count` events one by one, as a busy site would."""
+    events = [event_body(details=f"{what} {n + 1} of {count}") for n in range(count)]
+    for event in events:
+        await enqueue_event(ops.pool, event)
+        await asyncio.sleep(0.05)
+    return events
+
+
+async def test_the_dashboard_in_a_browser(ops: Ops, page: Any, worker: Callable[..., Any]) -> None:
+    from playwright.async_api import expect
+
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    await page.goto("/login?next=/admin")
+    await page.get_by_label("Username").fill("root")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    await page.evaluate("window.stillTheSamePage = true")  # gone if the page reloads
+
+    depth = page.locator('[data-field="queue.depth"]')
+    before = int(await depth.inner_text())
+    await _flow(ops, 6, "vote")
+    await expect(depth).to_have_text(str(before + 6))
+    async with worker(ops.settings.model_copy(update={"delivery_max_tries": 2})):
+        await expect(depth).to_have_text("0")
+        await expect(page.locator('[data-field="last_hour.done"]')).to_have_text(str(before + 6))
+        await expect(page.locator('[data-field="queue.live_workers"]')).to_have_text("1")
+
+        # The activity service goes away: two deliveries fail twice and are parked.
+        await ops.activity.stop()
+        failed = await _flow(ops, 2, "vote while the service is down")
+        await expect(page.locator('[data-field="queue.dead_letters"]')).to_have_text("2")
+        failures = page.locator('[data-field="last_hour.failed"]')
+        await expect(failures).to_have_text("2", timeout=15_000)  # the worker's next report
+        await ops.alerts.evaluate()  # the dead-letter alert, without waiting for the timer
+        await expect(page.locator("#open-alerts")).to_contain_text("dead letter")
+        assert await page.evaluate("window.stillTheSamePage") is True
+        await expect(page.locator("svg[data-chart=throughput] rect.bar-done")).not_to_have_count(0)
+        await _screenshot(page, "admin-overview.png")
+
+        # A failed job: its error, traceback and log lines.
+        nav = page.get_by_role("navigation", name="Dashboard")
+        await nav.get_by_role("link", name="Jobs").click()
+        await page.get_by_role("link", name="Failed").click()
+        await page.get_by_role("link", name=failed[0]["id"][:20]).click()
+        await expect(page.locator("#job-status")).to_have_text("Failed")
+        await expect(page.locator("#job-error .traceback")).to_contain_text(
+            "Traceback (most recent call last)"
+        )
+        await expect(page.locator("#job-error")).to_contain_text("EventDeadLettered")
+        await expect(page.locator(".log-table")).to_contain_text("parked in the dead-letter store")
+        await _screenshot(page, "admin-job.png")
+
+        # The service is back: retry one dead letter and watch it delivered.
+        await ops.activity.start()
+        await nav.get_by_role("link", name="Dead letters").click()
+        await expect(page.locator(".table tbody tr")).to_have_count(2)
+        await _screenshot(page, "admin-dead-letters.png")
+        row = page.locator("tr", has=page.get_by_role("link", name=failed[0]["id"][:20]))
+        await row.get_by_role("button", name="Retry").click()
+        await expect(page).to_have_url(f"/admin/jobs/{failed[0]['id']}")
+        await expect(page.locator(".notice")).to_contain_text("queued again")
+        await expect(page.locator("#job-status")).to_have_text("Done", timeout=15_000)
+        await eventually(
+            ops.activity.stored_ids,
+            lambda ids: ids.count(failed[0]["id"]) == 1,
+            what="the retried event stored once",
+        )
+        await queue_drained(ops)
+    assert await page.locator(".badge.status-complete").count() == 1
+
+    await page.goto("/admin/activity")
+    if await page.locator(".admin-header").count():  # the activity browser exists
+        await _screenshot(page, "admin-activity.png")
+    assert errors == []  # no CSP violation or script error on the way
+
+
+async def test_enqueue_and_abort_through_the_ops_api(ops: Ops, page: Any) -> None:
+    from playwright.async_api import expect
+
+    await page.goto("/login?next=/admin/jobs")
+    await page.get_by_label("Username").fill("root")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
+
+    form = page.locator(".enqueue-form")
+    await form.get_by_label("Function").select_option("post_activity")
+    await form.get_by_label("Arguments (JSON array)").fill("[{oops")
+    await form.get_by_role("button", name="Enqueue").click()
+    await expect(form.locator(".action-error")).to_contain_text("not valid JSON")
+    await form.get_by_label("Arguments (JSON array)").fill("[]")
+    await form.get_by_role("button", name="Enqueue").click()
+    await expect(form.locator(".action-error")).to_contain_text("takes one argument, the event")
+
+    await form.get_by_label("Function").select_option("check_activity_health")
+    await form.get_by_role("button", name="Enqueue").click()
+    await expect(page).to_have_url(re.compile(r"/admin/jobs/health-check-"))
+    await expect(page.locator(".notice")).to_contain_text("Queued check_activity_health")
+    await expect(page.locator("#job-status")).to_have_text("Queued")
+
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.get_by_role("button", name="Abort this job").click()
+    await expect(page).to_have_url(re.compile(r"/admin/jobs$"))
+    await expect(page.locator(".notice")).to_contain_text("was taken off the queue")
+    queued = await ops.api("GET", "/api/ops/jobs?status=queued&limit=200")
+    assert {job["function"] for job in queued["items"]} == {"post_activity"}  # logins only
