@@ -28,6 +28,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "src.bench.dashboard",
         "p95 of every ops route and dashboard page, 100k jobs queued and 1M events stored",
     ),
+    "export-memory": (
+        "src.bench.export_memory",
+        "the 100k-event activity export as CSV and JSON lines: bytes, seconds, web peak RSS",
+    ),
 }
 
 

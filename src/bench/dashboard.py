@@ -75,8 +75,26 @@ ROUTES: list[Route] = [
     Route("GET", "/api/ops/alerts"),
     Route("GET", "/api/openapi.json"),
 ]
-# The dashboard's pages (GET, with the admin's session), added by the dashboard.
-PAGES: list[Route] = []
+# The dashboard's pages (GET, with the admin's session).
+PAGES: list[Route] = [
+    Route("GET", "/admin"),
+    Route("GET", "/admin/jobs?status=queued"),
+    Route("GET", "/admin/jobs?status=queued&offset=89000&limit=200"),
+    Route("GET", "/admin/jobs?status=deferred"),
+    Route("GET", "/admin/jobs?status=in_progress"),
+    Route("GET", "/admin/jobs?status=complete"),
+    Route("GET", "/admin/jobs?status=failed"),
+    Route("GET", "/admin/jobs/{queued}"),
+    Route("GET", "/admin/jobs/{finished}"),
+    Route("GET", "/admin/dead-letters"),
+    Route("GET", "/admin/dead-letters/{dead_letter}"),
+    Route("GET", "/admin/workers"),
+    Route("GET", "/admin/schedules"),
+    Route("GET", "/admin/alerts"),
+    Route("GET", "/admin/activity"),
+    Route("GET", "/admin/activity?q=number&type=post.vote"),
+    Route("GET", "/admin/chaos"),
+]
 
 
 @dataclass(frozen=True, slots=True)

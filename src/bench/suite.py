@@ -174,6 +174,13 @@ class LocalSuite:
         await self._wait_healthy(web, f"{url}/healthz")
         return url
 
+    def web_pid(self, name: str = "web") -> int | None:
+        """The process id of the web process called `name`, while it runs (to watch it)."""
+        web = self._webs.get(name)
+        if web is None or web.process.returncode is not None:
+            return None
+        return web.process.pid
+
     async def set_chaos(self, *, sleep_time: float, fail_rate: float = 0.0) -> None:
         """Change the activity service's latency and failure rate at run time (PUT /api/chaos)."""
         headers = {"Authorization": f"Bearer {self.token}"}

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from src.bench import main as bench_main
-from src.bench.dashboard import ROUTES
+from src.bench.dashboard import PAGES, ROUTES
 from src.bench.dashboard_fill import fill_events, fill_queue
 from src.common.embedded_redis import EmbeddedRedis
 
@@ -41,5 +41,6 @@ def test_a_small_run_measures_every_route(tmp_path: Path) -> None:
     args = ["dashboard", "--jobs", "300", "--events", "300", "--requests", "3"]
     bench_main([*args, "--url", "/", "--json", str(out)])
     figures = json.loads(out.read_text())
-    assert [item["route"] for item in figures] == ["GET /", *(r.label for r in ROUTES)]
+    expected = [*(r.label for r in PAGES), "GET /", *(r.label for r in ROUTES)]
+    assert [item["route"] for item in figures] == expected
     assert all(item["statuses"] == [200] for item in figures), figures

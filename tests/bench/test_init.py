@@ -25,7 +25,7 @@ def test_an_unknown_benchmark_is_one_line_and_status_2(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert (
         err == "wolfit bench: unknown benchmark 'nope'; "
-        "one of: latency, throughput, ingest, dashboard\n"
+        "one of: latency, throughput, ingest, dashboard, export-memory\n"
     )
 
 
