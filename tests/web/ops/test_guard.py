@@ -15,9 +15,18 @@ from .conftest import OPS_TOKEN, Ops, add_user
 
 
 async def _forbidden_events(ops: Ops) -> list[dict[str, object]]:
+    """The `auth.forbidden` events recorded so far, oldest first.
+
+    Each is on the queue (the answer waits for the enqueue) or, if that failed, still in the
+    outbox; the outbox row of an enqueued event is purged in the background at any moment, so
+    reading the outbox alone would race the purger.
+    """
+    queued = [job.args[0] for job in await ops.pool.queued_jobs()]
     async with ops.app[DATABASE].read() as session:
-        rows = (await session.execute(select(OutboxEntry))).scalars()
-        return [row.event for row in rows if row.event["type"] == "auth.forbidden"]
+        kept = [row.event for row in (await session.execute(select(OutboxEntry))).scalars()]
+    events = {event["id"]: event for event in [*kept, *queued]}
+    forbidden = [event for event in events.values() if event["type"] == "auth.forbidden"]
+    return sorted(forbidden, key=lambda event: str(event["timestamp"]))
 
 
 async def test_a_visitor_gets_a_403_page_with_a_login_link(
