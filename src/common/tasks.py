@@ -7,6 +7,12 @@ returns normally, and the alert evaluator went on evaluating while `stop()` wait
 forever (seen about once in 15 loaded runs of its takeover test). `stop_task` re-sends the
 cancel until the task ends, and gives up (logged) after a grace period rather than hang a
 shutdown.
+
+It re-sends at once only when the cancel was absorbed (`asyncio.timeout` calls `uncancel()`,
+so `task.cancelling()` falls back to 0). While the cancel is still on its way out, cleanup
+such as a redis-py pipeline handing its connection back to the pool runs undisturbed; a second
+cancel there leaks the connection. A task deaf to cancels without `uncancel()` gets one again
+every RESEND_AFTER seconds.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ __all__ = ["stop_task"]
 
 log = logging.getLogger(__name__)
 
-RESEND_EVERY = 0.1
+CHECK_EVERY = 0.05
+RESEND_AFTER = 2.0
 
 
 async def stop_task(task: asyncio.Task[Any] | None, *, grace: float = 10.0) -> bool:
@@ -32,12 +39,16 @@ async def stop_task(task: asyncio.Task[Any] | None, *, grace: float = 10.0) -> b
     if task is None:
         return True
     deadline = time.monotonic() + grace
+    sent = -float("inf")
     while not task.done():
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             log.warning("task %r did not stop within %.0f s; left running", task.get_name(), grace)
             return False
-        task.cancel()
-        await asyncio.wait([task], timeout=RESEND_EVERY)
+        if task.cancelling() == 0 or now - sent >= RESEND_AFTER:
+            task.cancel()
+            sent = now
+        await asyncio.wait([task], timeout=CHECK_EVERY)
     if not task.cancelled() and task.exception() is not None:
         log.debug("task %r ended with %r", task.get_name(), task.exception())
     return True

@@ -24,7 +24,7 @@ from arq.worker import Worker, get_kwargs
 
 from .context import close_context
 
-__all__ = ["RESTART_MAX_DELAY", "RESTART_MIN_DELAY", "run_supervised"]
+__all__ = ["RESTART_MAX_DELAY", "RESTART_MIN_DELAY", "close_worker", "run_supervised"]
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ class _Stop:
             self.worker.handle_sig(signum)
 
 
-async def _close(worker: Worker) -> None:
-    """Close a stopped worker; if arq's `close()` gives up half-way, finish its work."""
+async def close_worker(worker: Worker) -> None:
+    """Close a worker (stopping it first); if arq's `close()` gives up half-way, finish its
+    work: `on_shutdown` (the HTTP session, heartbeat, job logs) and the Redis pool."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT):
             await worker.close()
@@ -114,11 +115,11 @@ async def run_supervised(
                     exc_info=True,
                 )
             else:
-                await _close(worker)
+                await close_worker(worker)
                 return 0  # burst mode: the queue is empty
             finally:
                 stop.worker = None
-            await _close(worker)
+            await close_worker(worker)
             await _sleep_unless(stop.event, delay)
             delay = min(delay * 2, RESTART_MAX_DELAY)
     finally:

@@ -17,6 +17,7 @@ from arq.worker import Worker, get_kwargs
 from redis.asyncio import Connection
 
 from src.common.settings import Settings, env_name
+from src.jobs.supervised import close_worker
 from src.jobs.worker import worker_settings
 
 T = TypeVar("T")
@@ -117,6 +118,19 @@ def worker_process(command: list[str], env: dict[str, str], log: Path) -> Iterat
 
 
 @asynccontextmanager
+async def running(worker: Worker) -> AsyncIterator[Worker]:
+    """Run `worker` in this event loop for the block, then close it as `wolfit worker` does."""
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        await close_worker(worker)
+        # The run task ends with the cancellation close() sent it.
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+@asynccontextmanager
 async def running_worker(
     settings: Settings, worker_class: type[Worker] = Worker, **overrides: Any
 ) -> AsyncIterator[Worker]:
@@ -124,13 +138,5 @@ async def running_worker(
     this event loop, for the block."""
     options = {"handle_signals": False, "poll_delay": 0.01, **overrides}
     worker = worker_class(**{**get_kwargs(worker_settings(settings)), **options})
-    task = asyncio.create_task(worker.async_run())
-    try:
+    async with running(worker):
         yield worker
-    finally:
-        # arq's close() re-raises the cancellation of a job it cancelled while that job was
-        # writing its outcome (the job runs again later); the test is not cancelled.
-        with suppress(asyncio.CancelledError):
-            await worker.close()
-        with suppress(asyncio.CancelledError):
-            await task

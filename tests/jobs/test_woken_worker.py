@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +22,7 @@ from src.jobs.producer import enqueue_once
 from src.jobs.serializer import job_deserializer, job_serializer
 from src.jobs.woken_worker import WolfitWorker
 
-from .helpers import wait_for
+from .helpers import running, wait_for
 
 AN_HOUR = 3600.0
 
@@ -65,18 +63,6 @@ def _worker(redis_url: str, kind: type[Worker], **options: Any) -> tuple[Worker,
         **options,
     )
     return worker, state
-
-
-@asynccontextmanager
-async def running(worker: Worker) -> AsyncIterator[Worker]:
-    task = asyncio.create_task(worker.async_run())
-    try:
-        yield worker
-    finally:
-        with suppress(asyncio.CancelledError):
-            await worker.close()
-        with suppress(asyncio.CancelledError):
-            await task
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from src.activity import create_app as create_activity_app
 from src.common.activity_client import ActivityClient
 from src.common.embedded_redis import EmbeddedRedis
 from src.common.settings import Settings, env_name
+from src.jobs.supervised import close_worker
 from src.jobs.worker import worker_settings
 from src.web.events.recorder import EventRecorder
 from src.web.keys import DATABASE
@@ -111,7 +112,7 @@ async def start_worker() -> AsyncIterator[Callable[[Settings], Awaitable[Worker]
 
     yield start
     for worker, task in running:
-        await worker.close()
+        await close_worker(worker)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 

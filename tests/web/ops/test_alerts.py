@@ -98,6 +98,7 @@ async def test_no_live_worker(
     hook, url = webhook
     ops = await make_ops(alert_worker_absent=0.3, alert_webhook_url=url)
     async with worker():
+        await eventually(lambda: ops.api("GET", "/api/ops/workers"), lambda body: body["live"])
         await ops.alerts.evaluate()
         assert await ops.alerts.store.open_alerts("worker_absent") == []
     alert = await _raised(ops, "worker_absent")  # the worker is gone
