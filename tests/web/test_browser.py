@@ -4,9 +4,7 @@ and a post page to docs/screenshots/ (never in CI, so the tree stays clean)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,22 +14,9 @@ from src.common.settings import Settings
 from src.web import create_app
 from src.web.commands.seed import seed
 from src.web.database import Database, create_engine
+from tests.support.browser import BROWSER_MARKS, chromium_page, screenshot
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -52,25 +37,8 @@ async def server(
 
 @pytest.fixture
 async def page(server: TestServer) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = await browser.new_context(
-                base_url=str(server.make_url("/")), viewport={"width": 1100, "height": 900}
-            )
-            yield await context.new_page()
-        finally:
-            await browser.close()
-
-
-async def _screenshot(page: Any, name: str) -> None:
-    if os.environ.get("WOLFIT_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    async with chromium_page(str(server.make_url("/")), width=1100) as page:
+        yield page
 
 
 async def test_register_post_and_vote_in_a_browser(page: Any) -> None:
@@ -113,9 +81,9 @@ async def test_register_post_and_vote_in_a_browser(page: Any) -> None:
     await page.get_by_role("button", name="Comment").click()
     await expect(page.locator(".comment em")).to_have_text("and")
     await expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
-    await _screenshot(page, "post-page.png")
+    await screenshot(page, "post-page.png")
 
     await page.goto("/")
     await expect(page.get_by_role("link", name="Hello from a real browser")).to_be_visible()
-    await _screenshot(page, "front-page.png")
+    await screenshot(page, "front-page.png")
     assert errors == []  # no CSP violation or script error on the way

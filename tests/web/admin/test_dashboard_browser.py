@@ -8,53 +8,28 @@ activity browser to docs/screenshots/ (never in CI, so the tree stays clean)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from src.jobs import enqueue_event
 from tests.support.activity import event_body
+from tests.support.browser import BROWSER_MARKS, chromium_page, screenshot
 from tests.support.site_client import PASSWORD
 from tests.support.waiting import eventually
 from tests.web.ops.conftest import Ops
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 from .drain import queue_drained
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 async def page(ops: Ops) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = await browser.new_context(
-                base_url=str(ops.site.client.make_url("/")),
-                viewport={"width": 1280, "height": 900},
-            )
-            yield await context.new_page()
-        finally:
-            await browser.close()
-
-
-async def _screenshot(page: Any, name: str) -> None:
-    if os.environ.get("WOLFIT_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    async with chromium_page(str(ops.site.client.make_url("/")), width=1280) as page:
+        yield page
 
 
 async def _flow(ops: Ops, count: int, what: str) -> list[dict[str, Any]]:
@@ -99,7 +74,7 @@ async def test_the_dashboard_in_a_browser(ops: Ops, page: Any, worker: Callable[
         await expect(page.locator("#open-alerts")).to_contain_text("dead letter")
         assert await page.evaluate("window.stillTheSamePage") is True
         await expect(page.locator("svg[data-chart=throughput] rect.bar-done")).not_to_have_count(0)
-        await _screenshot(page, "admin-overview.png")
+        await screenshot(page, "admin-overview.png")
 
         # A failed job: its error, traceback and log lines.
         nav = page.get_by_role("navigation", name="Dashboard")
@@ -112,13 +87,13 @@ async def test_the_dashboard_in_a_browser(ops: Ops, page: Any, worker: Callable[
         )
         await expect(page.locator("#job-error")).to_contain_text("EventDeadLettered")
         await expect(page.locator(".log-table")).to_contain_text("parked in the dead-letter store")
-        await _screenshot(page, "admin-job.png")
+        await screenshot(page, "admin-job.png")
 
         # The service is back: retry one dead letter and watch it delivered.
         await ops.activity.start()
         await nav.get_by_role("link", name="Dead letters").click()
         await expect(page.locator(".table tbody tr")).to_have_count(2)
-        await _screenshot(page, "admin-dead-letters.png")
+        await screenshot(page, "admin-dead-letters.png")
         row = page.locator("tr", has=page.get_by_role("link", name=failed[0]["id"][:20]))
         await row.get_by_role("button", name="Retry").click()
         await expect(page).to_have_url(f"/admin/jobs/{failed[0]['id']}")
@@ -134,7 +109,7 @@ async def test_the_dashboard_in_a_browser(ops: Ops, page: Any, worker: Callable[
 
     await page.goto("/admin/activity")
     if await page.locator(".admin-header").count():  # the activity browser exists
-        await _screenshot(page, "admin-activity.png")
+        await screenshot(page, "admin-activity.png")
     assert errors == []  # no CSP violation or script error on the way
 
 
