@@ -56,11 +56,16 @@ async def _again(
     )
 
 
-async def register_form(request: web.Request) -> web.StreamResponse:
-    """`GET /register`."""
+async def _blank_form(request: web.Request, template: str) -> web.StreamResponse:
+    """An empty login or register form; a visitor already logged in goes straight on."""
     if await current_user(request) is not None:
         raise redirect(_next(request))
-    return await _page(request, "register.html", next_path=_next(request))
+    return await _page(request, template, next_path=_next(request))
+
+
+async def register_form(request: web.Request) -> web.StreamResponse:
+    """`GET /register`."""
+    return await _blank_form(request, "register.html")
 
 
 async def register(request: web.Request) -> web.StreamResponse:
@@ -91,9 +96,7 @@ async def register(request: web.Request) -> web.StreamResponse:
 
 async def login_form(request: web.Request) -> web.StreamResponse:
     """`GET /login`."""
-    if await current_user(request) is not None:
-        raise redirect(_next(request))
-    return await _page(request, "login.html", next_path=_next(request))
+    return await _blank_form(request, "login.html")
 
 
 async def login(request: web.Request) -> web.StreamResponse:
