@@ -2,7 +2,8 @@
 
 Each benchmark is a module with `main(argv: list[str]) -> int`, imported only when it runs.
 To add one, add a line to `BENCHMARKS`. Shared parts: `suite.LocalSuite` (the services as
-child processes), `placement` (who runs on which CPU), `stats`, `options`, `machine`.
+child processes), `placement` (who runs on which CPU), `stats`, `options`, `machine`,
+`report_file` (the JSON record and `--markdown`), `dashboard_suite` (no worker, an admin).
 """
 
 from __future__ import annotations

@@ -30,16 +30,14 @@ from typing import Any
 
 import aiohttp
 
-from .dashboard_fill import Filled, fill_events, fill_queue
-from .suite import LocalSuite, ServiceFailed
+from .dashboard_fill import Filled, fill_queue
+from .dashboard_suite import DashboardSuite, add_admin, log_in
 
 __all__ = ["PAGES", "ROUTES", "Route", "RouteFigures", "main", "measure"]
 
 BUDGET_MS = 200.0
-ADMIN = "bench-admin"
-# Throwaway credentials of the benchmark's own short-lived suite.
+# A throwaway token of the benchmark's own short-lived suite.
 OPS_TOKEN = secrets.token_hex(16)
-PASSWORD = secrets.token_hex(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,29 +121,6 @@ class RouteFigures:
         }
 
 
-class DashboardSuite(LocalSuite):
-    """The benchmark suite: Redis, the activity service and web, but no worker."""
-
-    _activity: Any = None
-
-    async def start_without_worker(self) -> None:
-        await asyncio.to_thread(self.redis.start)
-        migrate = await self._spawn("migrate", "migrate", place=self.placement.background)
-        if await migrate.process.wait() != 0:
-            raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
-        await self.start_activity()
-
-    async def start_activity(self) -> None:
-        self._activity = await self._spawn("activity", "activity", place=self.placement.background)
-        await self._wait_healthy(self._activity, f"{self.activity_url}/healthz")
-
-    async def stop_activity(self) -> None:
-        if self._activity is not None:
-            await self._activity.stop()
-            self._children.remove(self._activity)
-            self._activity = None
-
-
 def _ids(filled: Filled) -> dict[str, Iterator[str]]:
     return {
         "queued": iter(filled.queued),
@@ -192,36 +167,6 @@ async def measure(
     return figures
 
 
-async def _add_admin(database_url: str) -> None:
-    from src.web.data.users import create_user
-    from src.web.database import Database, create_engine
-    from src.web.security.passwords import hash_password
-
-    database = Database(create_engine(database_url))
-    try:
-        async with database.write() as session:
-            await create_user(
-                session,
-                username=ADMIN,
-                email=f"{ADMIN}@example.org",
-                password_hash=await hash_password(PASSWORD),
-                is_admin=True,
-            )
-    finally:
-        await database.dispose()
-
-
-async def _log_in(session: aiohttp.ClientSession, base_url: str) -> None:
-    async with session.get(f"{base_url}/login") as response:
-        match = re.search(r'name="csrf_token" value="([^"]+)"', await response.text())
-    if match is None:
-        raise RuntimeError("no CSRF token on the login page")
-    form = {"username": ADMIN, "password": PASSWORD, "csrf_token": match.group(1)}
-    async with session.post(f"{base_url}/login", data=form, allow_redirects=False) as response:
-        if response.status != 303:
-            raise RuntimeError(f"admin login failed: HTTP {response.status}")
-
-
 def _table(figures: list[RouteFigures]) -> str:
     width = max(len(item.label) for item in figures)
     lines = [f"{'route':<{width}}  {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  status  budget"]
@@ -238,32 +183,23 @@ def _table(figures: list[RouteFigures]) -> str:
 async def run(args: argparse.Namespace) -> list[RouteFigures]:
     """Start, fill, measure, stop; answers the figures."""
     with tempfile.TemporaryDirectory(prefix="wolfit-bench-dashboard-") as tmp:
-        workdir = Path(tmp)
-        suite = DashboardSuite(workdir)
-        try:
-            await suite.start_without_worker()
+        async with DashboardSuite(Path(tmp)) as suite:
             started = time.perf_counter()
             filled = await asyncio.to_thread(fill_queue, suite.redis.url, args.jobs)
             print(f"filled {args.jobs} jobs in {time.perf_counter() - started:.1f} s", flush=True)
-            await suite.stop_activity()
-            started = time.perf_counter()
-            await asyncio.to_thread(fill_events, workdir / "activity.sqlite3", args.events)
-            print(f"stored {args.events} events in {time.perf_counter() - started:.1f} s")
-            await suite.start_activity()
-            await _add_admin(suite.database_url)
+            await suite.store_events(args.events)
+            await add_admin(suite.database_url)
             base_url = await suite.start_web(OPS_TOKEN=OPS_TOKEN, ALERT_INTERVAL="5")
             headers = {"Authorization": f"Bearer {OPS_TOKEN}"}
             jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
             async with aiohttp.ClientSession(cookie_jar=jar) as pages:
-                await _log_in(pages, base_url)
+                await log_in(pages, base_url)
                 page_routes = PAGES + [Route("GET", path) for path in args.url]
                 figures = await measure(
                     pages, base_url, page_routes, filled, requests=args.requests
                 )
             async with aiohttp.ClientSession(headers=headers) as api:
                 figures += await measure(api, base_url, ROUTES, filled, requests=args.requests)
-        finally:
-            await suite.stop()
     return figures
 
 

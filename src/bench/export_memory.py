@@ -34,8 +34,7 @@ from typing import Any
 
 import aiohttp
 
-from .dashboard import DashboardSuite, _add_admin, _log_in
-from .dashboard_fill import fill_events
+from .dashboard_suite import DashboardSuite, add_admin, log_in
 from .options import BenchParser, integer, seconds
 
 __all__ = ["ExportFigures", "main", "measure_export", "rss_bytes"]
@@ -143,16 +142,9 @@ async def measure_export(
 async def run(args: argparse.Namespace) -> list[ExportFigures]:
     """Start, fill, export in each format, stop; answers the figures."""
     with tempfile.TemporaryDirectory(prefix="wolfit-bench-export-") as tmp:
-        workdir = Path(tmp)
-        suite = DashboardSuite(workdir)
-        try:
-            await suite.start_without_worker()
-            await suite.stop_activity()
-            started = time.perf_counter()
-            await asyncio.to_thread(fill_events, workdir / "activity.sqlite3", args.events)
-            print(f"stored {args.events} events in {time.perf_counter() - started:.1f} s")
-            await suite.start_activity()
-            await _add_admin(suite.database_url)
+        async with DashboardSuite(Path(tmp)) as suite:
+            await suite.store_events(args.events)
+            await add_admin(suite.database_url)
             base_url = await suite.start_web()
             pid = suite.web_pid()
             if pid is None:
@@ -160,7 +152,7 @@ async def run(args: argparse.Namespace) -> list[ExportFigures]:
             jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
             timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
             async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as session:
-                await _log_in(session, base_url)
+                await log_in(session, base_url)
                 # one small export first, so code paths are loaded before the baseline
                 async with session.get(
                     f"{base_url}/admin/activity/export?format=csv&username=user1"
@@ -172,8 +164,6 @@ async def run(args: argparse.Namespace) -> list[ExportFigures]:
                         await measure_export(session, base_url, pid, kind, args.interval)
                     )
                     print(f"exported {kind}", flush=True)
-        finally:
-            await suite.stop()
     return figures
 
 

@@ -34,10 +34,19 @@ from src.jobs import create_pool, queue_stats
 
 from .delivery_check import DeliveryCheck, check_delivery, wait_for_empty_queue
 from .latency_plot import write_plot
-from .latency_report import markdown, read_report, table, write_report
+from .latency_report import markdown, table, write_report
 from .machine import run_header
-from .options import BenchParser, integer, number, seconds, seconds_list
-from .placement import Placement, PlacementUnavailable, available_cpus, pinned_self, plan
+from .options import (
+    BenchParser,
+    add_report_options,
+    chosen_placement,
+    integer,
+    number,
+    seconds,
+    seconds_list,
+)
+from .placement import Placement, pinned_self
+from .report_file import print_readme_tables
 from .site_user import SiteUser
 from .stats import Summary, summarize
 from .suite import LocalSuite, ServiceFailed
@@ -223,14 +232,7 @@ def _parser() -> BenchParser:
         "services at nice 19; shared: everything anywhere (pinned with 2+ CPUs)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="seed of the users' random draws")
-    parser.add_argument(
-        "--out", type=Path, default=Path("docs/bench"),
-        help="directory for latency.json and latency.png (docs/bench)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--markdown", action="store_true",
-        help="print the README tables of OUT/latency.json and exit (no run)",
-    )  # fmt: skip
+    add_report_options(parser, "latency", files="latency.json and latency.png")
     return parser
 
 
@@ -249,13 +251,7 @@ def parse_options(argv: list[str]) -> tuple[argparse.Namespace, Placement]:
         options.mix = Mix.parse(options.mix)
     except MixInvalid as exc:
         parser.error(f"argument --mix: {exc}")
-    if options.placement is None:
-        options.placement = "pinned" if len(available_cpus()) >= 2 else "shared"
-    try:
-        placement = plan(options.placement)
-    except PlacementUnavailable as exc:
-        parser.error(f"argument --placement: {exc}")
-    return options, placement
+    return options, chosen_placement(parser, options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,12 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     options, placement = parse_options(args)
     path = options.out / "latency.json"
     if options.markdown:
-        try:
-            print(markdown(read_report(path)))
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"wolfit bench latency: cannot read {path}: {exc}", file=sys.stderr)
-            return 1
-        return 0
+        return print_readme_tables(path, "latency", markdown, (OSError, ValueError, KeyError))
     header = run_header("latency", args)
     print(
         f"latency: modes {', '.join(options.modes)} x SLEEP_TIME "

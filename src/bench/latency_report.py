@@ -7,11 +7,11 @@ Tables are made from the JSON dictionary, never from live objects, so `wolfit be
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .placement import Placement
+from .report_file import read_report_file, write_report_file
 
 if TYPE_CHECKING:
     from .latency import Point
@@ -169,17 +169,13 @@ def write_report(
     }
     report["ratios"] = _ratios(point_dicts)
     report["target"] = _target(point_dicts, report["ratios"])
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "latency.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report_file(out, "latency", report)
     return report
 
 
 def read_report(path: Path) -> dict[str, Any]:
     """A `latency.json` written by `write_report`."""
-    report = json.loads(path.read_text())
-    if not isinstance(report, dict) or report.get("benchmark") != "latency":
-        raise ValueError("not the JSON of `wolfit bench latency`")
-    return report
+    return read_report_file(path, "latency")
 
 
 def _ms(value: float) -> str:

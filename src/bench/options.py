@@ -1,7 +1,9 @@
 """Command-line parsing the benchmarks share: one line per mistake, exit status 2.
 
 argparse prints its usage before an error; for a benchmark that takes minutes, the one line
-saying which option is wrong is what the user needs (`--help` still shows the usage).
+saying which option is wrong is what the user needs (`--help` still shows the usage). The
+options that several benchmarks take (`--out`, `--markdown`, the choice of `--placement`) are
+declared and checked here, so that they read and fail the same in each.
 """
 
 from __future__ import annotations
@@ -9,9 +11,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["BenchParser", "integer", "number", "seconds", "seconds_list"]
+from .placement import Placement, PlacementUnavailable, available_cpus, plan
+
+__all__ = [
+    "BenchParser",
+    "add_report_options",
+    "chosen_placement",
+    "integer",
+    "number",
+    "seconds",
+    "seconds_list",
+]
 
 
 class BenchParser(argparse.ArgumentParser):
@@ -74,3 +87,27 @@ def number(minimum: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def add_report_options(parser: BenchParser, benchmark: str, files: str | None = None) -> None:
+    """Add `--out DIR` (default `docs/bench`), where the run writes `files` (default
+    `BENCHMARK.json`), and `--markdown`, which reprints that record's README tables."""
+    parser.add_argument(
+        "--out", type=Path, default=Path("docs/bench"),
+        help=f"directory for {files or f'{benchmark}.json'} (docs/bench)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--markdown", action="store_true",
+        help=f"print the README tables of OUT/{benchmark}.json and exit (no run)",
+    )  # fmt: skip
+
+
+def chosen_placement(parser: BenchParser, options: argparse.Namespace) -> Placement:
+    """The placement `--placement` names, pinned with 2+ CPUs if it names none (the name is
+    then set on `options`); one the machine cannot give is an error of that option."""
+    if options.placement is None:
+        options.placement = "pinned" if len(available_cpus()) >= 2 else "shared"
+    try:
+        return plan(options.placement)
+    except PlacementUnavailable as exc:
+        parser.error(f"argument --placement: {exc}")

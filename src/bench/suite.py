@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import aiohttp
 
@@ -221,7 +221,7 @@ class LocalSuite:
         if self.redis.running():
             await asyncio.to_thread(self.redis.stop)
 
-    async def __aenter__(self) -> LocalSuite:
+    async def __aenter__(self) -> Self:
         try:
             await self.start()
         except BaseException:

@@ -52,17 +52,10 @@ from src.jobs.worker import POLL_DELAY
 
 from .enqueue_cost import EnqueueCost, measure_enqueue_cost
 from .machine import run_header
-from .options import BenchParser, integer, number
-from .placement import (
-    Placement,
-    PlacementUnavailable,
-    available_cpus,
-    pinned_self,
-    place_running,
-    placed_command,
-    plan,
-)
-from .throughput_report import markdown, read_report, table, write_report
+from .options import BenchParser, add_report_options, chosen_placement, integer, number
+from .placement import Placement, pinned_self, place_running, placed_command
+from .report_file import print_readme_tables
+from .throughput_report import markdown, table, write_report
 from .throughput_runs import Figure, Run, figure_of, medians
 from .throughput_worker import WORKER_KINDS
 
@@ -260,14 +253,7 @@ def _parser() -> BenchParser:
         "--placement", choices=("pinned", "shared"),
         help="pinned: the worker alone on a core; shared: anywhere (pinned with 2+ CPUs)",
     )  # fmt: skip
-    parser.add_argument(
-        "--out", type=Path, default=Path("docs/bench"),
-        help="directory for throughput.json (docs/bench)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--markdown", action="store_true",
-        help="print the README tables of OUT/throughput.json and exit (no run)",
-    )  # fmt: skip
+    add_report_options(parser, "throughput")
     return parser
 
 
@@ -282,18 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         setattr(options, name, list(dict.fromkeys(getattr(options, name))))
     path = options.out / "throughput.json"
     if options.markdown:
-        try:
-            print(markdown(read_report(path)))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"wolfit bench throughput: cannot read {path}: {exc}", file=sys.stderr)
-            return 1
-        return 0
-    if options.placement is None:
-        options.placement = "pinned" if len(available_cpus()) >= 2 else "shared"
-    try:
-        placement = plan(options.placement)
-    except PlacementUnavailable as exc:
-        parser.error(f"argument --placement: {exc}")
+        unreadable = (OSError, ValueError, KeyError, TypeError)
+        return print_readme_tables(path, "throughput", markdown, unreadable)
+    placement = chosen_placement(parser, options)
     try:  # before minutes of measuring, not after
         options.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

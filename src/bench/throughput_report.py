@@ -5,13 +5,13 @@ the JSON lacks (a run that skipped it, or a file from before it was measured) sh
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .enqueue_cost import EnqueueCost, cost_table
 from .placement import Placement
+from .report_file import read_report_file, write_report_file
 
 if TYPE_CHECKING:
     from .throughput_runs import Figure
@@ -109,17 +109,13 @@ def write_report(
         "producer": [asdict(cost) for cost in producer],
         "runs": [[asdict(figure) for figure in run] for run in runs],
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report_file(out, "throughput", report)
     return report
 
 
 def read_report(path: Path) -> dict[str, Any]:
     """A `throughput.json` written by `write_report`."""
-    report = json.loads(path.read_text())
-    if not isinstance(report, dict) or report.get("benchmark") != "throughput":
-        raise ValueError("not the JSON of `wolfit bench throughput`")
-    return report
+    return read_report_file(path, "throughput")
 
 
 def _label(figure: dict[str, Any]) -> str:
