@@ -1,7 +1,8 @@
 # `make run`: fresh clone to a running suite.  `make test`: fresh clone to a green test run.
 VENV ?= .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+# Two pytest workers (pytest-xdist): each has its own Redis, databases and tmp dirs.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint pytest clean
 
