@@ -15,25 +15,11 @@ from src.common.events import (
     parse_event,
     parse_instant,
 )
-
-
-def wire(**changes: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "id": str(uuid.uuid4()),
-        "type": "post.vote",
-        "user_id": 12,
-        "username": "alice",
-        "timestamp": "2026-11-22T10:01:11.457843+00:00",
-        "details": "alice up-voted post 7",
-        "data": {"post_id": 7, "direction": "up"},
-        "request_id": "b3c2",
-    }
-    body.update(changes)
-    return body
+from tests.support.activity import event_body
 
 
 def test_a_full_event_round_trips_unchanged() -> None:
-    body = wire()
+    body = event_body()
     assert parse_event(body).to_json_dict() == body
 
 
@@ -46,7 +32,7 @@ def test_new_events_get_a_fresh_id_and_a_utc_timestamp() -> None:
 
 
 def test_naive_timestamps_are_utc_and_aware_ones_are_converted() -> None:
-    naive = parse_event(wire(timestamp="2026-11-22T10:01:11"))
+    naive = parse_event(event_body(timestamp="2026-11-22T10:01:11"))
     assert naive.to_json_dict()["timestamp"] == "2026-11-22T10:01:11.000000+00:00"
     paris = datetime(2026, 11, 22, 11, 1, 11, tzinfo=timezone(timedelta(hours=1)))
     aware = ActivityEvent.new("x", details="d", timestamp=paris)
@@ -90,7 +76,7 @@ def test_a_seed_era_body_gets_an_id_and_the_legacy_type() -> None:
 )
 def test_each_limit_is_reported_on_its_field(changes: dict[str, object], field: str) -> None:
     with pytest.raises(EventInvalid) as caught:
-        parse_event(wire(**changes))
+        parse_event(event_body(**changes))
     assert field in caught.value.fields
 
 
@@ -108,11 +94,11 @@ def test_a_body_that_is_not_an_object_is_invalid(body: object) -> None:
 
 
 def test_data_may_nest_32_levels_and_weigh_8_kib_in_utf8() -> None:
-    assert parse_event(wire(data={"deep": json.loads("[" * 31 + "]" * 31)})).data is not None
+    assert parse_event(event_body(data={"deep": json.loads("[" * 31 + "]" * 31)})).data is not None
     padding = MAX_DATA_BYTES - len('{"x":""}')
-    assert parse_event(wire(data={"x": "a" * padding})).data is not None
+    assert parse_event(event_body(data={"x": "a" * padding})).data is not None
     with pytest.raises(EventInvalid):
-        parse_event(wire(data={"x": "é" * (padding // 2 + 1)}))
+        parse_event(event_body(data={"x": "é" * (padding // 2 + 1)}))
 
 
 def test_instants_read_like_event_timestamps() -> None:
