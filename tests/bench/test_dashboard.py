@@ -39,8 +39,13 @@ def test_the_fillers_write_what_arq_and_the_store_read(
 def test_a_small_run_measures_every_route(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     args = ["dashboard", "--jobs", "300", "--events", "300", "--requests", "3"]
-    bench_main([*args, "--url", "/", "--json", str(out)])
-    figures = json.loads(out.read_text())
+    args += ["--url", "/", "--json", str(out)]
+    bench_main(args)
+    record = json.loads(out.read_text())
+    assert record["benchmark"] == "dashboard"
+    assert record["command"] == "wolfit bench " + " ".join(args)
+    assert record["parameters"] == {"jobs": 300, "events": 300, "requests": 3}
+    figures = record["routes"]
     expected = [*(r.label for r in PAGES), "GET /", *(r.label for r in ROUTES)]
     assert [item["route"] for item in figures] == expected
     assert all(item["statuses"] == [200] for item in figures), figures
