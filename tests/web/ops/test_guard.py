@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
@@ -100,3 +101,34 @@ async def test_cookie_calls_that_change_something_need_the_csrf_header(ops: Ops)
     assert (await ops.session_api("POST", "/api/ops/dead-letters/retry-all"))["retried"] == 0
     # Bearer calls carry no cookie a browser could be tricked into sending: no CSRF needed.
     assert (await ops.api("POST", "/api/ops/dead-letters/retry-all"))["retried"] == 0
+
+
+async def _raw(ops: Ops, head: bytes) -> tuple[int, bytes]:
+    """Send `head` (request line and headers, as raw bytes: aiohttp's client would refuse
+    bytes that are not UTF-8) and read the whole answer: its status and body."""
+    url = ops.site.client.make_url("/")
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        writer.write(head + b"Host: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+async def test_header_bytes_that_are_not_utf8_are_refused_not_a_500(ops: Ops) -> None:
+    status, body = await _raw(
+        ops, b"GET /api/ops/queue HTTP/1.1\r\nAuthorization: Bearer \xff\xfe-token\r\n"
+    )
+    assert (status, b"Wrong ops token." in body) == (401, True)
+    await ops.site.csrf("/")  # the session has a CSRF token to compare with
+    cookies = "; ".join(f"{c.key}={c.value}" for c in ops.site.client.session.cookie_jar)
+    status, body = await _raw(
+        ops,
+        b"POST /api/ops/dead-letters/retry-all HTTP/1.1\r\nCookie: "
+        + cookies.encode()
+        + b"\r\nX-CSRF-Token: \xff\xfe\r\n",
+    )
+    assert (status, b"X-CSRF-Token" in body) == (403, True)
