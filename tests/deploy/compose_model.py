@@ -47,8 +47,8 @@ def run_compose(
     )
 
 
-def model(env: dict[str, str] | None = None) -> dict[str, Any]:
+def model(env: dict[str, str] | None = None, file: Path = COMPOSE_FILE) -> dict[str, Any]:
     """The project as Compose resolves it, variables interpolated."""
-    result = run_compose("--format", "json", env=env)
+    result = run_compose("--format", "json", file=file, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,23 +162,87 @@ def test_latency_and_failure_rate_pass_through_to_the_activity_service() -> None
     assert unset["SLEEP_TIME"] == unset["FAIL_RATE"] == ""
 
 
-def test_no_secret_is_written_in_the_file(services: dict[str, Any]) -> None:
-    """Every secret-like value and URL password comes from the environment, none literally."""
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY")
+URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
+# A secret on a command line or in a check: `--requirepass X`, `-p X`, `REDISCLI_AUTH=X`...
+SECRET_ARGUMENT = re.compile(
+    r"(?:\w*(?:auth|requirepass|password|passwd|token|secret)|(?<![\w-])-p)[\s=:]+"
+    r"[\"']?([^\s\"']+)",
+    re.IGNORECASE,
+)
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every string in a service's resolved model, with where it is."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}[{index}]")
+
+
+def literal_secrets(services: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """Secrets written in the file (with where), and the .env secrets the file uses.
+
+    A secret is fine when it is one of `.env`'s (interpolated by Compose) or a reference the
+    container resolves at run time (`$$VAR` in the file, `$VAR` once resolved)."""
     given = set(SECRETS.values())
-    secret_name = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY")
-    url_password = re.compile(r"://[^:/@]*:([^@]+)@")
-    seen = set()
+    problems: list[str] = []
+    used: set[str] = set()
+
+    def check(where: str, secret: str) -> None:
+        if secret in given:
+            used.add(secret)
+        elif not secret.startswith("$"):
+            problems.append(f"{where}: {secret!r}")
+
     for name, service in services.items():
         for variable, value in (service.get("environment") or {}).items():
-            if secret_name.search(variable) and value:
-                assert value in given, f"{name}: {variable} is written in compose.yaml"
-                seen.add(value)
-            for password in url_password.findall(value or ""):
-                assert password in given, f"{name}: {variable} has a literal password"
-                seen.add(password)
-    assert seen == given  # and every secret of .env is used somewhere
+            if SECRET_NAME.search(variable) and value:
+                check(f"{name}.environment.{variable}", value)
+        for where, text in _strings(service, name):
+            for secret in URL_PASSWORD.findall(text):
+                check(where, secret)
+            if ".environment." not in where:
+                for secret in SECRET_ARGUMENT.findall(text):
+                    check(where, secret)
+    return problems, used
+
+
+def test_no_secret_is_written_in_the_file(services: dict[str, Any]) -> None:
+    """Every secret-like value and URL password comes from the environment, none literally,
+    in any field: environment, command, health check, entrypoint, labels."""
+    problems, used = literal_secrets(services)
+    assert problems == []
+    assert used == set(SECRETS.values())  # and every secret of .env is used somewhere
     # Redis takes its password from its environment at run time, not from its command line.
     assert '--requirepass "$$REDIS_PASSWORD"' in " ".join(services["redis"]["command"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('--requirepass "$$REDIS_PASSWORD"', "--requirepass hunter2hunter2"),
+        ('REDISCLI_AUTH=\\"$$REDIS_PASSWORD\\"', "REDISCLI_AUTH=hunter2hunter2"),
+        (
+            "wolfit:${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is not set, "
+            "create .env as the README says}@postgres",
+            "wolfit:hunter2hunter2@postgres",
+        ),
+    ],
+    ids=["command", "healthcheck", "url"],
+)
+def test_a_literal_secret_anywhere_is_found(tmp_path: Path, old: str, new: str) -> None:
+    text = COMPOSE_FILE.read_text()
+    assert old in text
+    broken = tmp_path / "compose.yaml"
+    broken.write_text(text.replace(old, new))
+    problems, _ = literal_secrets(model(file=broken)["services"])
+    assert problems
+    assert all("hunter2hunter2" in problem for problem in problems)
 
 
 def test_env_example_lists_every_required_variable_with_no_value() -> None:
