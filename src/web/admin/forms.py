@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from ..ops import OpsBadRequest
+from ..ops import OpsBadRequest, parse_json
 
 __all__ = ["enqueue_form"]
 
@@ -23,11 +22,5 @@ async def enqueue_form(request: web.Request) -> tuple[str, Any]:
         raise OpsBadRequest("choose the function to enqueue")
     if not isinstance(raw, str) or len(raw) > MAX_ARGS:
         raise OpsBadRequest(f"the arguments must be JSON text of at most {MAX_ARGS} bytes")
-    try:
-        args = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise OpsBadRequest(
-            f"the arguments are not valid JSON ({exc.msg} at line {exc.lineno}); "
-            'send a JSON array such as [] or [{"id": ...}]'
-        ) from None
-    return function, args
+    hint = '; send a JSON array such as [] or [{"id": ...}]'
+    return function, parse_json(raw, "the arguments", hint, plural=True)

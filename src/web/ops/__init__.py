@@ -7,7 +7,9 @@ Public names:
   routes and the cleanup context that opens the service and the alert engine.
 - `ops_guard_middleware`, `Principal`, `OPS_PRINCIPAL` (who is operating, per request).
 - `OpsService` (`OPS_SERVICE` in the app, `ops_service(request)`), its errors (`OpsError`,
-  `OpsBadRequest`, `OpsNotFound`, `OpsConflict`, `OpsUnavailable`) and `JOB_STATUSES`.
+  `OpsBadRequest`, `OpsNotFound`, `OpsConflict`, `OpsUnsupportedMediaType`,
+  `OpsUnavailable`) and `JOB_STATUSES`.
+- `parse_json`, `read_json`: operators' JSON (bodies, form fields) read as 4xx, never a 500.
 - `AlertEngine` (`OPS_ALERTS`; absent without `REDIS_URL`), `Alert`, `ALERT_KINDS`.
 - `ALLOWED_JOBS`: the allow-list of jobs an operator may enqueue.
 - `note_failed_login(app, username)`: the login view's hook for the `login_failures` rule.
@@ -20,8 +22,16 @@ from aiohttp import web
 from .alerts.engine import AlertEngine
 from .alerts.store import ALERT_KINDS, Alert
 from .api import ops_service, setup_api_routes
+from .bodies import parse_json, read_json
 from .enqueue import ALLOWED_JOBS
-from .errors import OpsBadRequest, OpsConflict, OpsError, OpsNotFound, OpsUnavailable
+from .errors import (
+    OpsBadRequest,
+    OpsConflict,
+    OpsError,
+    OpsNotFound,
+    OpsUnavailable,
+    OpsUnsupportedMediaType,
+)
 from .guard import ADMIN_PREFIX, OPS_API_PREFIX, ops_guard_middleware
 from .keys import OPS_ALERTS, OPS_PRINCIPAL, OPS_SERVICE, Principal
 from .resources import WEBHOOK_POLICY, ops_ctx
@@ -46,10 +56,13 @@ __all__ = [
     "OpsNotFound",
     "OpsService",
     "OpsUnavailable",
+    "OpsUnsupportedMediaType",
     "Principal",
     "note_failed_login",
     "ops_guard_middleware",
     "ops_service",
+    "parse_json",
+    "read_json",
     "setup_ops",
 ]
 

@@ -7,13 +7,13 @@ status with `{"error": ...}`, and bad query values or bodies are 400s that say w
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from ..security.csrf import csrf_exempt
+from .bodies import read_json
 from .errors import OpsBadRequest, OpsError
 from .keys import OPS_PRINCIPAL, OPS_SERVICE
 from .openapi import openapi_document
@@ -24,6 +24,7 @@ __all__ = ["setup_api_routes"]
 JsonHandler = Callable[[web.Request], Awaitable[Any]]
 MAX_OFFSET = 10_000_000
 ID = "{id:[^/]{1,200}}"
+_BODY_EXAMPLE = '{"function": ..., "args": [...]}'
 
 
 def ops_service(request: web.Request) -> OpsService:
@@ -53,12 +54,9 @@ def _paging(request: web.Request) -> dict[str, int]:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise OpsBadRequest("the body must be a JSON object") from None
+    body = await read_json(request, "the body", f"; send {_BODY_EXAMPLE}")
     if not isinstance(body, dict):
-        raise OpsBadRequest("the body must be a JSON object")
+        raise OpsBadRequest(f"the body must be a JSON object such as {_BODY_EXAMPLE}")
     return body
 
 

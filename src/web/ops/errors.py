@@ -4,6 +4,7 @@ OpsError                    an operator's request cannot be done; the message sa
 ├── OpsBadRequest           bad paging, an unknown status or function, bad arguments (400)
 ├── OpsNotFound             no such job, dead letter or alert (404)
 ├── OpsConflict             the request clashes with the job's state (409)
+├── OpsUnsupportedMediaType a body in a charset other than UTF-8 (415)
 └── OpsUnavailable          Redis is not configured or does not answer (503)
 """
 
@@ -11,7 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OpsBadRequest", "OpsConflict", "OpsError", "OpsNotFound", "OpsUnavailable"]
+__all__ = [
+    "OpsBadRequest",
+    "OpsConflict",
+    "OpsError",
+    "OpsNotFound",
+    "OpsUnavailable",
+    "OpsUnsupportedMediaType",
+]
 
 
 class OpsError(Exception):
@@ -44,6 +52,12 @@ class OpsConflict(OpsError):
     """The job is in a state that does not allow this (already queued, already finished)."""
 
     status = 409
+
+
+class OpsUnsupportedMediaType(OpsError):
+    """The body is in a charset other than UTF-8 (or one that does not exist)."""
+
+    status = 415
 
 
 class OpsUnavailable(OpsError):

@@ -179,8 +179,12 @@ PATHS: Json = {
             },
             "responses": {
                 "200": _ok(ANY_OBJECT, "Queued: `job_id`, `function`, `args`."),
-                "400": _error("Malformed JSON, a function outside the allow-list, bad args."),
+                "400": _error(
+                    "Malformed JSON (or too deeply nested), a function outside the "
+                    "allow-list, bad args."
+                ),
                 "409": _error("A job with that id is queued or running, or is a dead letter."),
+                "415": _error("The body is in a charset other than UTF-8."),
                 **UNSAFE_ERRORS,
             },
         }

@@ -110,6 +110,9 @@ async def test_enqueue_as_a_plain_form(ops: Ops, worker: Callable[..., Any]) -> 
 
     bad = [
         ("post_activity", "[1", "the arguments are not valid JSON"),
+        ("post_activity", "[" * 30_000, "the arguments nest too deeply"),
+        ("post_activity", "[" * 30_000 + "]" * 30_000, "the arguments nest too deeply"),
+        ("post_activity", "[" + "9" * 5000 + "]", "the arguments hold a number too long"),
         ("rm_rf", "[]", "function &#39;rm_rf&#39; may not be enqueued"),
         ("post_activity", "[]", "takes one argument, the event"),
         ("post_activity", '[{"id": "x"}]', "the event is not valid"),

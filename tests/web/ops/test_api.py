@@ -93,6 +93,32 @@ async def test_enqueue_takes_only_the_allow_list(ops: Ops) -> None:
     ]
 
 
+async def test_json_that_python_cannot_read_is_a_4xx_not_a_500(ops: Ops) -> None:
+    """Not only syntax errors: nesting that exhausts the parser's stack, an integer of
+    thousands of digits, bytes that are not UTF-8 and a charset that does not exist."""
+    as_json = {"Content-Type": "application/json"}
+    bodies = {
+        b"[" * 50_000: "nests too deeply",
+        b"[" * 50_000 + b"]" * 50_000: "nests too deeply",
+        b'{"function": "check_activity_health", "args": [' + b"9" * 5000 + b"]}": "too long",
+        b'{"function": "' + bytes([0xFF]) + b'"}': "not UTF-8",
+        b"{not json": "not valid JSON (Expecting property name",
+    }
+    for raw, message in bodies.items():
+        body = await ops.api("POST", "/api/ops/jobs", data=raw, headers=as_json, status=400)
+        assert message in body["error"], (raw[:40], body)
+        assert '{"function": ..., "args": [...]}' in body["error"]
+    health = b'{"function": "check_activity_health"}'
+    for charset in ("nope", "latin-1"):
+        headers = {"Content-Type": f"application/json; charset={charset}"}
+        body = await ops.api("POST", "/api/ops/jobs", data=health, headers=headers, status=415)
+        assert f"charset {charset!r}" in body["error"]
+    assert (await ops.api("GET", "/api/ops/queue"))["depth"] == 1  # only root's login event
+    utf8 = {"Content-Type": "application/json; charset=UTF-8"}
+    queued = await ops.api("POST", "/api/ops/jobs", data=health, headers=utf8)
+    assert queued["function"] == "check_activity_health"
+
+
 async def test_enqueued_jobs_run_on_the_worker(ops: Ops, worker: Callable[..., Any]) -> None:
     event = event_body()
     redelivery = {"function": "post_activity", "args": [event]}
