@@ -51,7 +51,25 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("username", ASCENDING), *NEWEST_FIRST], {"name": "by_username"}),
     ([("type", ASCENDING), *NEWEST_FIRST], {"name": "by_type"}),
 ]
-_UNAVAILABLE = (ConnectionFailure, ExecutionTimeout, WriteConcernError, OperationFailure)
+# Server answers that mean "not now" rather than "not this query": shutting down, stepping
+# down, not primary, network and time limits (the drivers' retryable codes), and a refused
+# login, which only the operator can fix and /healthz should show. Any other failure, a bad
+# query say, is a bug to report as one, not an outage to retry.
+_UNAVAILABLE_CODES = frozenset(
+    {6, 7, 13, 18, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+)
+_TRANSIENT_LABELS = ("RetryableWriteError", "TransientTransactionError")
+
+
+def _is_unavailable(error: Exception) -> bool:
+    """Whether a pymongo error means MongoDB cannot serve now (so: 503, retry)."""
+    if isinstance(error, ConnectionFailure | ExecutionTimeout | WriteConcernError):
+        return True
+    if isinstance(error, OperationFailure):
+        return error.code in _UNAVAILABLE_CODES or any(
+            error.has_error_label(label) for label in _TRANSIENT_LABELS
+        )
+    return False
 
 
 def _document(event: StoredEvent) -> dict[str, Any]:
@@ -129,7 +147,9 @@ class MongoStore(ActivityStore):
     def _translated(self) -> Iterator[None]:
         try:
             yield
-        except _UNAVAILABLE as exc:
+        except (ConnectionFailure, OperationFailure) as exc:
+            if not _is_unavailable(exc):
+                raise
             raise StoreUnavailable(f"MongoDB: {exc.__class__.__name__}: {exc}") from exc
 
     async def _ready(self) -> Any:

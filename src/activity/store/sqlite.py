@@ -55,10 +55,41 @@ def _row(event: StoredEvent) -> tuple[Any, ...]:
     )
 
 
-def _is_lock(error: sqlite3.Error) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and (
-        "locked" in str(error) or "busy" in str(error)
-    )
+# Primary result codes that say the database cannot serve right now, not that a statement is
+# wrong: busy or locked past the timeout, out of memory, read-only, I/O, corrupt or not a
+# database, disk full, cannot open. Any other error (a syntax error, a missing table) is a
+# bug to report as one, not an outage to retry.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+_LOCK_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _primary_code(error: sqlite3.Error) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot serve now (so: 503, retry), not a bug."""
+    if isinstance(error, ValueError):  # aiosqlite: "no active connection"
+        return "connection" in str(error).lower()
+    return isinstance(error, sqlite3.Error) and _primary_code(error) in _UNAVAILABLE_CODES
+
+
+def _is_lock(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.Error) and _primary_code(error) in _LOCK_CODES
 
 
 class SqliteStore(ActivityStore):
@@ -146,16 +177,14 @@ class SqliteStore(ActivityStore):
 
     @asynccontextmanager
     async def _translated(self, *, writer: bool) -> AsyncIterator[None]:
-        """SQLite errors as `StoreUnavailable`; a connection that failed otherwise than on
-        a lock is forgotten, so that the next call opens a fresh one."""
+        """Unavailability as `StoreUnavailable`, other errors as they are; a connection that
+        failed otherwise than on a lock is forgotten, so that the next call opens a fresh one."""
         try:
             yield
-        except (sqlite3.OperationalError, sqlite3.DatabaseError, ValueError) as exc:
-            if isinstance(exc, sqlite3.ProgrammingError | sqlite3.IntegrityError):
+        except (sqlite3.Error, ValueError) as exc:
+            if not _is_unavailable(exc):
                 raise
-            if isinstance(exc, ValueError) and "connection" not in str(exc).lower():
-                raise
-            if not (isinstance(exc, sqlite3.Error) and _is_lock(exc)):
+            if not _is_lock(exc):
                 broken = self._writer if writer else self._reader
                 if writer:
                     self._writer = None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import mongomock.collection
 import pytest
 from mongomock_motor import AsyncMongoMockClient
+from pymongo.errors import ExecutionTimeout, OperationFailure
 
 from src.activity.store import StoreUnavailable, store_from_url
 from src.activity.store.mongo import DEFAULT_DATABASE, MongoStore, _client_options
@@ -106,3 +109,28 @@ def test_a_store_takes_a_url_or_a_client_not_both(client: Any) -> None:
 )
 def test_short_timeouts_apply_unless_the_url_sets_them(url: str, expected: dict[str, int]) -> None:
     assert _client_options(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (OperationFailure("Regular expression is invalid", code=51091), False),
+        (OperationFailure("unknown operator: $nope", code=2), False),
+        (OperationFailure("interrupted at shutdown", code=11600), True),
+        (OperationFailure("not primary", code=10107), True),
+        (OperationFailure("Authentication failed.", code=18), True),
+        (ExecutionTimeout("operation exceeded time limit", code=50), True),
+    ],
+    ids=["bad-regex", "bad-operator", "shutdown", "not-primary", "auth", "time-limit"],
+)
+async def test_only_a_server_that_cannot_serve_now_is_store_unavailable(
+    store: MongoStore, monkeypatch: pytest.MonkeyPatch, error: Exception, unavailable: bool
+) -> None:
+    """A refused query is a bug to report (500), not an outage that clients retry (503)."""
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(mongomock.collection.Collection, "find_one", failing)
+    with pytest.raises(StoreUnavailable if unavailable else OperationFailure):
+        await store.get(str(uuid.uuid4()))

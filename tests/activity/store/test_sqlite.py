@@ -195,3 +195,22 @@ def test_a_common_term_walks_the_newest_events_instead_of_collecting_every_match
     assert "events_by_type" in common_plan
     assert "events_fts" in rare_plan
     connection.close()
+
+
+async def test_a_statement_sqlite_refuses_is_an_error_not_an_outage(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a database that cannot serve is `StoreUnavailable` (a 503 that clients retry);
+    a statement SQLite refuses is a bug, reported as one, and the read connection stays."""
+    await store.find(ActivityQuery())
+    reader = store._reader
+    monkeypatch.setattr(
+        sqlite_module,
+        "select_events",
+        lambda query, common_term=False: ("SELECT body FROM nowhere", []),
+    )
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        await store.find(ActivityQuery())
+    assert store._reader is reader
+    monkeypatch.undo()
+    assert await store.find(ActivityQuery()) == []
