@@ -6,6 +6,7 @@ built from `worker_settings` in the same event loop; waits are on conditions, wi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -82,22 +83,28 @@ async def test_an_event_is_delivered_once_with_its_request_id(
     assert worker.loop == "asyncio"  # in-process; the `arq` command runs uvloop (test_worker)
 
 
-@pytest.mark.slow
-async def test_retries_with_growing_capped_backoff_until_the_service_recovers(
-    activity: ActivityService, pool: ArqRedis, worker_class: type[Worker]
+async def test_retries_back_off_to_the_cap_and_arq_waits_each_recorded_delay(
+    activity: ActivityService,
+    pool: ArqRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    worker_class: type[Worker],
 ) -> None:
-    base, cap = 0.05, 2.0
+    # Bounds doubling from 0.05 s reach the 0.3 s cap on the 4th try (0.4 clamped) and stay.
+    # The service's Retry-After (1 s) would hide the jitter under a sub-second cap: 0.1 s
+    # keeps a floor to honour and the test fast.
+    base, cap, retry_after, failures = 0.05, 0.3, 0.1, 6
+    monkeypatch.setattr("src.activity.api.RETRY_AFTER_CHAOS", retry_after)
     await activity.stop()
-    await activity.start(fail_rate=1.0)  # every POST: 503 with Retry-After: 1
+    await activity.start(fail_rate=1.0)  # every POST: 503 with Retry-After: 0.1
     event = _event()
     await enqueue_event(pool, event)
     settings = _with(activity, delivery_backoff_base=base, delivery_backoff_cap=cap)
     async with running_worker(settings, worker_class):
 
-        async def four_failures() -> bool:
-            return len(await read_story(pool, str(event.id))) >= 4
+        async def enough_failures() -> bool:
+            return len(await read_story(pool, str(event.id))) >= failures
 
-        await wait_for(four_failures, timeout=30, what="four failed tries")
+        await wait_for(enough_failures, timeout=30, what=f"{failures} failed tries")
         assert await activity.call("set_chaos", fail_rate=0.0) == {"sleep_time": 0, "fail_rate": 0}
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the delivery")
 
@@ -106,13 +113,19 @@ async def test_retries_with_growing_capped_backoff_until_the_service_recovers(
     assert [record["try"] for record in story] == list(range(1, len(story) + 1))
     assert (delivered["outcome"], delivered["status"]) == ("delivered", 201)
     ceilings = [record["ceiling"] for record in retries]
+    # The jitter's bound doubles, then stays at the cap.
+    assert ceilings[:failures] == pytest.approx([0.05, 0.1, 0.2, 0.3, 0.3, 0.3])
     assert ceilings == [backoff_ceiling(n, base=base, cap=cap) for n in range(1, len(retries) + 1)]
-    assert ceilings[:4] == [0.05, 0.1, 0.2, 0.4]  # the delays' bound doubles...
     for record in retries:
         assert (record["outcome"], record["status"]) == ("retry", 503)
-        assert record["retry_after"] == 1
-        # ... each delay honours Retry-After, adds jitter under the bound, stays under the cap
-        assert 1 <= record["delay"] <= min(cap, 1 + record["ceiling"])
+        assert (record["retry_after"], record["delay_source"]) == (retry_after, "retry-after")
+        # Each wait: Retry-After, plus a draw under the bound, clamped to the cap (4 decimals).
+        assert retry_after - 1e-4 <= record["delay"] <= min(cap, retry_after + record["ceiling"])
+    # arq deferred each retry by the recorded delay: the next try ended no sooner. ("at" is
+    # cut to milliseconds and arq's defer to whole ms, hence the 2 ms.)
+    times = [datetime.fromisoformat(record["at"]) for record in story]
+    for record, at, next_at in zip(retries, times, times[1:], strict=False):
+        assert (next_at - at).total_seconds() >= record["delay"] - 0.002, record
     assert (await job_story(pool, str(event.id))).result["history"] == story
     assert await activity.stored_ids() == [str(event.id)]
     assert [status for _, status in activity.posts] == [503] * len(retries) + [201]
