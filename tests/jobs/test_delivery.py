@@ -149,12 +149,13 @@ async def test_a_400_parks_the_event_without_a_retry(
 
     await activity.stop()
     app = activity.app()
-    app.middlewares.insert(0, stricter)
+    app.middlewares.insert(1, stricter)  # behind the recording middleware, so it sees the 400
     await activity.start(app)
     event = _event(details="a forbidden word")
     await enqueue_event(pool, event)
     async with running_worker(activity.settings, worker_class):
         await wait_for(lambda: _finished(pool, str(event.id)), timeout=10, what="the job to end")
+    assert activity.posts == [("req-0", 400)]  # one try: a 400 is not retried
     entry = await DeadLetterStore(pool).get(str(event.id))
     assert entry is not None
     assert (entry.reason, entry.tries, entry.status) == ("rejected", 1, 400)
