@@ -7,6 +7,7 @@ built from `worker_settings` in the same event loop; waits are on conditions, wi
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from src.jobs import (
     DeadLetterStore,
     abort_job,
     activity_health,
+    cron_runs,
     enqueue_event,
     job_story,
     live_workers,
@@ -335,6 +337,37 @@ async def test_the_health_check_records_the_service_up_then_down(
     assert down.ok is False
     assert down.error is not None
     assert "GET http://127.0.0.1" in down.error
+
+
+async def test_the_health_check_repeats_on_its_schedule(
+    activity: ActivityService,
+    pool: ArqRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    worker_class: type[Worker],
+) -> None:
+    # Every 2 s instead of every 10 s; stock arq enqueues cron jobs on each poll, the woken
+    # worker on its own full pass (heart_beat), so both must see the schedule come round.
+    monkeypatch.setattr("src.jobs.worker.HEALTH_CHECK_SECONDS", set(range(0, 60, 2)))
+    async with running_worker(activity.settings, worker_class) as worker:
+
+        async def three_runs() -> list[dict[str, Any]]:
+            runs = await cron_runs(pool, "cron:check_activity_health")
+            return runs if len(runs) >= 3 else []
+
+        runs = await wait_for(three_runs, timeout=10, what="two scheduled health checks")
+        checks = await activity_health(pool)
+    startup, *scheduled = reversed(runs)  # newest first
+    assert all(run["outcome"] == "ok" for run in runs)
+    assert len(checks) >= len(runs)  # each run recorded its check
+    # arq's cron job id carries the time it was due: on the schedule (arq's cron fires at
+    # `microsecond` past the second), one slot after another.
+    [cron_job] = worker.cron_jobs
+    due = [int(run["job_id"].rsplit(":", 1)[1]) for run in scheduled]
+    assert all(ms % 2000 == cron_job.microsecond // 1000 for ms in due), due
+    assert [later - earlier for earlier, later in pairwise(due)] == [2000] * (len(due) - 1)
+    assert due[0] - int(startup["job_id"].rsplit(":", 1)[1]) <= 2000  # the first slot after
+    for run, ms in zip(scheduled, due, strict=True):  # ... start-up, and none ran early
+        assert datetime.fromisoformat(run["started"]).timestamp() * 1000 >= ms - 1
 
 
 async def test_heartbeats_count_what_the_worker_did(
