@@ -2,6 +2,9 @@
 
 A job's story joins what arq keeps (status, arguments, tries, times, result or error with
 its traceback) with what the worker adds (each failed try and its delay, the dead letter).
+A job whose payload cannot be decoded (pickled by stock arq during a mixed-version upgrade)
+is still shown: `unreadable`, with what Redis knows without the payload (status, next run,
+tries) and an error that says so, instead of failing the page.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss, retry_key_prefix
-from arq.jobs import Job, JobResult, JobStatus
+from arq.jobs import DeserializationError, Job, JobDef, JobResult, JobStatus
 from arq.utils import ms_to_datetime
 
 from .dead_letters import DeadLetterStore
@@ -21,7 +24,17 @@ from .keys import QUEUE_NAME
 from .serializer import JobFailed, job_deserializer
 from .story import read_story
 
-__all__ = ["AbortOutcome", "JobStory", "abort_job", "job_story"]
+__all__ = ["AbortOutcome", "JobStory", "abort_job", "job_story", "unreadable_error"]
+
+
+def unreadable_error(exc: Exception) -> dict[str, str]:
+    """The error shown for a job whose payload cannot be decoded."""
+    return {
+        "type": "DeserializationError",
+        "message": "the job's payload cannot be decoded (written by another version of arq, "
+        f"e.g. pickled instead of JSON?): {exc}",
+        "traceback": "",
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,7 @@ class JobStory:
     history: list[dict[str, Any]] = field(default_factory=list)
     dead_letter: dict[str, Any] | None = None
     abort_requested: bool = False
+    unreadable: bool = False  # its payload cannot be decoded: only what Redis knows is shown
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -54,11 +68,16 @@ async def job_story(pool: ArqRedis, job_id: str) -> JobStory:
     """One job's full story; `status` is `not_found` when arq and the store know nothing."""
     job = Job(job_id, pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
     status = await job.status()
-    info = await job.info()
+    unreadable: Exception | None = None
+    try:
+        info: JobDef | None = await job.info()
+    except DeserializationError as exc:
+        info, unreadable = None, exc
     async with pool.pipeline(transaction=False) as pipe:
         pipe.get(retry_key_prefix + job_id)
         pipe.zscore(abort_jobs_ss, job_id)
-        tries, abort = await pipe.execute()
+        pipe.zscore(QUEUE_NAME, job_id)
+        tries, abort, score = await pipe.execute()
     history = await read_story(pool, job_id)
     dead_letter = await DeadLetterStore(pool).get(job_id)
     story: dict[str, Any] = {
@@ -69,6 +88,9 @@ async def job_story(pool: ArqRedis, job_id: str) -> JobStory:
         "dead_letter": None if dead_letter is None else dead_letter.to_dict(),
         "abort_requested": abort is not None,
     }
+    if unreadable is not None:
+        next_run = None if score is None else iso(ms_to_datetime(int(score)))
+        story.update(unreadable=True, error=unreadable_error(unreadable), next_run=next_run)
     if info is not None:
         story.update(
             function=info.function,
@@ -103,7 +125,10 @@ class AbortOutcome(StrEnum):
 
 async def abort_job(pool: ArqRedis, job_id: str, *, wait: float = 2.0) -> AbortOutcome:
     """Abort a queued, deferred or running job (arq's `Job.abort`), waiting `wait` seconds
-    for a worker to confirm. A running delivery is cancelled; the event is not delivered."""
+    for a worker to confirm. A running delivery is cancelled and tries no more, but the
+    event may be stored all the same: the activity service may have stored it before the
+    cancel landed (only its answer was lost). `stop_job` parks such an event for a retry,
+    which stores no second copy."""
     job = Job(job_id, pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
     status = await job.status()
     if status is JobStatus.not_found:

@@ -10,6 +10,11 @@ for a job that is only queued, so with no worker alive (when operators abort mos
 - running: arq's `Job.abort` (the worker cancels the task). If no worker confirms within
   `wait`, the request is withdrawn (`not_confirmed`): the job goes on, nothing is half done.
 
+A job whose payload cannot be decoded (pickled by stock arq during a mixed-version upgrade)
+is taken out the same way while it waits, but nothing can be parked (its event cannot be
+read: `unreadable` says so); while it runs it is left alone (`unreadable` outcome), since
+only the worker that could read it can cancel it.
+
 The event of an aborted `post_activity` job is parked in the dead-letter store with reason
 `aborted` and the operator's name, so it can be retried (exactly one copy is stored: the
 activity service is idempotent, even if a cancelled POST had already stored it) or deleted.
@@ -23,7 +28,7 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, retry_key_prefix
-from arq.jobs import Job, JobDef, JobResult
+from arq.jobs import DeserializationError, Job, JobDef, JobResult, JobStatus
 
 from .dead_letters import DeadLetter, DeadLetterStore
 from .keys import QUEUE_NAME
@@ -49,18 +54,21 @@ class StopOutcome(StrEnum):
     removed = "removed"  # it was queued or deferred; taken out, it will never run
     aborted = "aborted"  # it was running; the worker cancelled it
     not_confirmed = "not_confirmed"  # running, but no worker confirmed: left running
+    unreadable = "unreadable"  # running, with a payload this version cannot decode: left running
     finished = "finished"  # too late: it had finished already
     not_found = "not_found"
 
 
 @dataclass(frozen=True, slots=True)
 class StopReport:
-    """The outcome, the job's function, and whether its event went to the dead letters."""
+    """The outcome, the job's function, whether its event went to the dead letters, and
+    whether its payload could not be decoded (then function is None and nothing is parked)."""
 
     job_id: str
     outcome: StopOutcome
     function: str | None = None
     parked: bool = False
+    unreadable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -71,22 +79,15 @@ async def stop_job(
 ) -> StopReport:
     """Stop a queued, deferred or running job (see the module doc)."""
     job = Job(job_id, pool, _queue_name=QUEUE_NAME, _deserializer=job_deserializer)
-    info = await job.info()
+    try:
+        info = await job.info()
+    except DeserializationError:
+        return await _stop_unreadable(pool, job)
     if info is None:
         return StopReport(job_id, StopOutcome.not_found)
     if isinstance(info, JobResult):
         return StopReport(job_id, StopOutcome.finished, info.function)
-    removed = await reply(
-        pool.eval(
-            _REMOVE_IF_WAITING,
-            4,
-            QUEUE_NAME,
-            in_progress_key_prefix + job_id,
-            job_key_prefix + job_id,
-            retry_key_prefix + job_id,
-            job_id,
-        )
-    )
+    removed = await _remove_if_waiting(pool, job_id)
     if removed:
         return await _parked(pool, info, job_id, StopOutcome.removed, operator)
     if not await pool.exists(in_progress_key_prefix + job_id):
@@ -102,6 +103,37 @@ async def stop_job(
     if not aborted:
         return StopReport(job_id, StopOutcome.finished, info.function)
     return await _parked(pool, info, job_id, StopOutcome.aborted, operator)
+
+
+async def _remove_if_waiting(pool: ArqRedis, job_id: str) -> bool:
+    """Take the job out of the queue unless a worker has claimed it; True if it was."""
+    removed = await reply(
+        pool.eval(
+            _REMOVE_IF_WAITING,
+            4,
+            QUEUE_NAME,
+            in_progress_key_prefix + job_id,
+            job_key_prefix + job_id,
+            retry_key_prefix + job_id,
+            job_id,
+        )
+    )
+    return bool(removed)
+
+
+async def _stop_unreadable(pool: ArqRedis, job: Job) -> StopReport:
+    """Stop a job whose payload cannot be decoded (see the module doc)."""
+    job_id = job.job_id
+    status = await job.status()  # reads which keys exist, not the payload
+    if status is JobStatus.not_found:
+        return StopReport(job_id, StopOutcome.not_found)
+    if status is JobStatus.complete:
+        return StopReport(job_id, StopOutcome.finished, unreadable=True)
+    if await _remove_if_waiting(pool, job_id):
+        return StopReport(job_id, StopOutcome.removed, unreadable=True)
+    if await pool.exists(in_progress_key_prefix + job_id):
+        return StopReport(job_id, StopOutcome.unreadable, unreadable=True)
+    return StopReport(job_id, StopOutcome.finished, unreadable=True)  # done meanwhile
 
 
 async def _parked(

@@ -56,6 +56,8 @@ async def abort_job(request: web.Request) -> web.StreamResponse:
     report = await ops_service(request).abort(job_id, operator=operator(request))
     done = ABORT_WORDS.get(str(report["outcome"]), "aborted")
     parked = " Its event is in the dead letters." if report.get("parked") else ""
+    if report.get("unreadable"):
+        parked = " Its payload could not be decoded, so nothing was kept of it."
     await set_notice(request, f"Job {job_id} was {done}.{parked}")
     if report["outcome"] == "removed" and not report.get("parked"):
         raise redirect(request, "admin.jobs")  # nothing is left of it to show

@@ -16,6 +16,7 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
+from arq.jobs import DeserializationError
 from redis.exceptions import RedisError
 
 from src.jobs import (
@@ -105,6 +106,12 @@ class OpsService:
             log.warning("ops: Redis does not answer: %s", exc)
             raise OpsUnavailable(
                 f"the queue's Redis does not answer ({exc.__class__.__name__}); try again shortly"
+            ) from exc
+        except DeserializationError as exc:  # a payload of another arq version (pickled)
+            log.warning("ops: a job's payload cannot be decoded: %s", exc)
+            raise OpsConflict(
+                "a job's payload in Redis cannot be decoded (written by another version of "
+                "arq, e.g. pickled instead of JSON?)"
             ) from exc
 
     # The overview -------------------------------------------------------------------
@@ -199,6 +206,12 @@ class OpsService:
             raise OpsNotFound(f"no job with id {job_id!r}")
         if report.outcome is StopOutcome.finished:
             raise OpsConflict(f"job {job_id} has finished already: there is nothing to abort")
+        if report.outcome is StopOutcome.unreadable:
+            raise OpsConflict(
+                f"job {job_id} is running, but its payload cannot be decoded here (written by "
+                "another version of arq?): it was left running; stop it where it runs, or let "
+                "it finish"
+            )
         if report.outcome is StopOutcome.not_confirmed:
             raise OpsConflict(
                 f"job {job_id} is running, but no worker confirmed the abort in time; "

@@ -229,7 +229,8 @@
     if (body.outcome) {
       var words = { removed: "was taken off the queue", aborted: "was aborted while running" };
       return "Job " + body.job_id + " " + (words[body.outcome] || String(body.outcome).replace(/_/g, " ")) +
-        "." + (body.parked ? " Its event is in the dead letters." : "");
+        "." + (body.unreadable ? " Its payload could not be decoded, so nothing was kept of it."
+          : body.parked ? " Its event is in the dead letters." : "");
     }
     return "Done.";
   }

@@ -10,6 +10,7 @@ from src.jobs import enqueue_event
 from tests.support.activity import event_body
 from tests.support.waiting import eventually
 from tests.web.ops.conftest import Ops
+from tests.web.ops.pickled import queue_pickled
 
 from .drain import queue_drained
 
@@ -129,3 +130,20 @@ async def test_aborting_a_queued_job_that_leaves_nothing_goes_back_to_the_list(o
     response = await ops.site.post(f"/admin/jobs/{job_id}/abort")
     assert (response.status, response.headers["Location"]) == (303, "/admin/jobs")
     assert f"Job {job_id} was taken off the queue." in await ops.site.page("/admin/jobs")
+
+
+async def test_a_job_whose_payload_cannot_be_decoded_has_a_page(ops: Ops) -> None:
+    await queue_pickled(ops.pool, "p-queued")
+    html = await ops.site.page("/admin/jobs/p-queued")
+    assert 'data-status="queued"' in html
+    assert "This job's payload cannot be decoded" in html
+    assert "<strong>DeserializationError</strong>" in html
+    assert 'action="/admin/jobs/p-queued/abort"' in html
+    response = await ops.site.post("/admin/jobs/p-queued/abort")
+    assert (response.status, response.headers["Location"]) == (303, "/admin/jobs")
+    notice = await ops.site.page("/admin/jobs")
+    assert "Job p-queued was taken off the queue. Its payload could not be decoded" in notice
+    await queue_pickled(ops.pool, "p-running", running=True)
+    refused = await ops.site.post("/admin/jobs/p-running/abort")
+    assert refused.status == 409
+    assert "payload cannot be decoded here" in await refused.text()

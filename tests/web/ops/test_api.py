@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
+from arq.utils import ms_to_datetime
 
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
 from tests.support.activity import event_body
@@ -15,6 +16,7 @@ from tests.support.waiting import eventually
 from tests.web.conftest import AppFactory
 
 from .conftest import OPS_TOKEN, Ops
+from .pickled import pickled_result, queue_pickled
 
 
 async def _stored_copies(ops: Ops, event_id: str) -> int:
@@ -156,6 +158,7 @@ async def test_aborting_a_queued_job_parks_its_event(ops: Ops) -> None:
         "outcome": "removed",
         "function": "post_activity",
         "parked": True,
+        "unreadable": False,
     }
     assert (await ops.api("GET", "/api/ops/jobs?status=queued"))["total"] == 1  # root's login
     letter = await ops.api("GET", f"/api/ops/dead-letters/{event['id']}")
@@ -192,6 +195,43 @@ async def test_aborting_a_running_job_cancels_it_and_a_retry_delivers_once(
         )
         assert done["result"]["status"] == 200  # the service had it: stored once
     assert await _stored_copies(ops, event["id"]) == 1
+    assert (await ops.api("GET", "/api/ops/dead-letters"))["total"] == 0
+
+
+async def test_a_job_whose_payload_cannot_be_decoded_is_shown_and_aborted(ops: Ops) -> None:
+    """A pickled job (stock arq, mid-upgrade) is shown as unreadable, never a 500."""
+    score = await queue_pickled(ops.pool, "p-queued")
+    await queue_pickled(ops.pool, "p-later", defer_ms=600_000)
+    await queue_pickled(ops.pool, "p-running", running=True)
+    await pickled_result(ops.pool, "p-done")
+    queued = await _job(ops, "p-queued")
+    assert (queued["status"], queued["unreadable"], queued["function"]) == ("queued", True, None)
+    assert queued["next_run"] == ms_to_datetime(score).isoformat(timespec="milliseconds")
+    assert queued["error"]["type"] == "DeserializationError"
+    assert "payload cannot be decoded" in queued["error"]["message"]
+    assert (await _job(ops, "p-later"))["status"] == "deferred"
+    assert (await _job(ops, "p-running"))["status"] == "in_progress"
+    done = await _job(ops, "p-done")
+    assert (done["status"], done["unreadable"], done["success"]) == ("complete", True, None)
+    ready = await _job(ops, (await ops.api("GET", "/api/ops/jobs"))["items"][0]["job_id"])
+    assert ready["unreadable"] is False  # root's login, readable
+
+    for job_id in ("p-queued", "p-later"):  # waiting: taken out, nothing to park
+        body = await ops.api("POST", f"/api/ops/jobs/{job_id}/abort")
+        assert body == {
+            "job_id": job_id,
+            "outcome": "removed",
+            "function": None,
+            "parked": False,
+            "unreadable": True,
+        }
+        await ops.api("GET", f"/api/ops/jobs/{job_id}", status=404)
+    running = await ops.api("POST", "/api/ops/jobs/p-running/abort", status=409)
+    assert "payload cannot be decoded" in running["error"]
+    assert "left running" in running["error"]
+    assert (await _job(ops, "p-running"))["status"] == "in_progress"  # left alone
+    finished = await ops.api("POST", "/api/ops/jobs/p-done/abort", status=409)
+    assert "finished already" in finished["error"]
     assert (await ops.api("GET", "/api/ops/dead-letters"))["total"] == 0
 
 
