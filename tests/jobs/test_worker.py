@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
+from arq.worker import Worker, create_worker, get_kwargs
 
 from src.common.settings import Settings, SettingsError
 from src.jobs import live_workers, recent_workers
@@ -33,11 +34,29 @@ def test_the_settings_class_has_what_spec_section_6_asks(jobs_settings: Settings
     assert cls.redis_settings.port == int(jobs_settings.redis_url.rsplit(":", 1)[1].split("/")[0])
 
 
-def test_a_job_killed_mid_delivery_comes_back_within_a_minute() -> None:
-    # arq re-runs a job once its in-progress key expires: job timeout + 10 s.
-    assert JOB_TIMEOUT + 10 <= 60
+def _as_the_command_builds_it(settings_class: type, worker_class: type[Worker]) -> Worker:
+    """The worker `arq` (`create_worker`) or `wolfit worker` (`run_supervised`) would run."""
+    if worker_class is Worker:
+        return create_worker(settings_class, handle_signals=False)
+    return worker_class(**{**get_kwargs(settings_class), "handle_signals": False})
+
+
+async def test_a_job_killed_mid_delivery_comes_back_within_a_minute(
+    jobs_settings: Settings, worker_class: type[Worker]
+) -> None:
+    worker = _as_the_command_builds_it(worker_settings(jobs_settings), worker_class)
+    assert type(worker) is worker_class
+    # A killed worker's job runs again once its in-progress key expires: arq sets that TTL
+    # (both kinds claim with it) to the longest timeout of any function or cron job + 10 s.
+    assert worker.in_progress_timeout_s <= 60
+    assert {"post_activity", "cron:check_activity_health"} <= set(worker.functions)
+    for name, function in worker.functions.items():
+        timeout = function.timeout_s or worker.job_timeout_s
+        assert timeout is not None, name
+        assert timeout + 10 <= 60, name
     # The delivery's own deadlines end before arq's timeout, which would drop the event.
-    assert ATTEMPT_TIMEOUT + 2 * BOOKKEEPING_TIMEOUT < JOB_TIMEOUT
+    assert worker.functions["post_activity"].timeout_s == JOB_TIMEOUT
+    assert JOB_TIMEOUT > ATTEMPT_TIMEOUT + 2 * BOOKKEEPING_TIMEOUT
 
 
 def test_a_worker_needs_the_activity_token(settings: Settings, redis_url: str) -> None:
