@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
@@ -10,6 +11,7 @@ from src.common.events import ActivityEvent
 from src.common.settings import Settings
 from src.jobs import DeadLetter, DeadLetterNotFound, DeadLetterStore, QueueUnavailable, create_pool
 from src.jobs.keys import QUEUE_NAME
+from src.jobs.producer import enqueue_once
 from src.jobs.story import read_story
 
 
@@ -107,18 +109,26 @@ async def test_retrying_an_event_that_is_queued_already_makes_no_second_job(
     assert await store.count() == 0
 
 
-async def test_an_entry_parked_again_during_the_retry_is_not_dropped(pool: ArqRedis) -> None:
+async def test_an_entry_parked_again_during_the_retry_is_not_dropped(
+    pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = DeadLetterStore(pool)
     entry = _entry()
     await store.add(entry)
-    original = await pool.hget("wolfit:dead-letters:entries", entry.id)
-    newer = _entry(id=entry.id, error="HTTP 400 this time")
-    await store.add(newer)
-    # What `retry` runs once its job exists: remove the entry only if it is the one retried.
-    await store._remove_if_unchanged(
-        keys=["wolfit:dead-letters", "wolfit:dead-letters:entries"], args=[entry.id, original]
-    )
+    newer = _entry(id=entry.id, error="HTTP 400 this time", reason="rejected")
+
+    async def enqueued_then_parked_again(*args: Any, **kwargs: Any) -> bool:
+        # Between the retry's enqueue and its removal of the entry, a worker runs the job,
+        # which fails again and parks a newer entry under the same id.
+        created = await enqueue_once(*args, **kwargs)
+        await store.add(newer)
+        return created
+
+    monkeypatch.setattr("src.jobs.dead_letters.enqueue_once", enqueued_then_parked_again)
+    assert await store.retry(entry.id) is True
     assert await store.get(entry.id) == newer
+    assert [item.id for item in (await store.list()).items] == [entry.id]
+    assert await pool.zcard(QUEUE_NAME) == 1
 
 
 async def test_a_retry_that_cannot_reach_redis_keeps_the_entry(
