@@ -18,8 +18,11 @@ from src.activity import create_app
 from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 from src.jobs import create_pool
+from src.jobs.connection import producer_pool
 from src.jobs.woken_worker import WolfitWorker
 from tests.conftest import TEST_TOKEN
+
+from .helpers import CountingConnection
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 
@@ -42,6 +45,16 @@ def worker_class(request: pytest.FixtureRequest) -> type[Worker]:
 async def pool(jobs_settings: Settings) -> AsyncIterator[ArqRedis]:
     """The producer's arq pool on the session Redis."""
     redis = await create_pool(jobs_settings)
+    yield redis
+    await redis.aclose()
+
+
+@pytest.fixture
+async def counting_pool(redis_url: str) -> AsyncIterator[ArqRedis]:
+    """A producer pool on the session Redis whose connections count round trips and bytes
+    read (`CountingConnection`), connected before the test counts."""
+    redis = producer_pool(redis_url, connection_class=CountingConnection)
+    await redis.ping()  # connect (and say hello) before counting
     yield redis
     await redis.aclose()
 

@@ -47,13 +47,30 @@ async def wait_for(
 
 
 class CountingConnection(Connection):
-    """A redis-py connection that counts its writes: one per round trip (a pipeline is one)."""
+    """A redis-py connection that counts its writes (one per round trip: a pipeline is one)
+    and the bytes Redis sent back, so a test can tell a bounded read from a whole-key one."""
 
     writes = 0
+    bytes_read = 0
 
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         CountingConnection.writes += 1
         await super().send_packed_command(command, check_health)
+
+    async def _connect(self) -> None:
+        await super()._connect()
+        # Every parser reads the socket through these StreamReader methods.
+        for name in ("read", "readexactly", "readline"):
+            setattr(self._reader, name, _counted(getattr(self._reader, name)))
+
+
+def _counted(read: Callable[..., Awaitable[bytes]]) -> Callable[..., Awaitable[bytes]]:
+    async def counting_read(*args: Any) -> bytes:
+        data = await read(*args)
+        CountingConnection.bytes_read += len(data)
+        return data
+
+    return counting_read
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from redis.exceptions import ResponseError
 
-from src.jobs.connection import producer_pool
 from src.jobs.finish_batch import Finish, FinishBatch
 from src.jobs.keys import QUEUE_NAME
 
@@ -87,14 +85,6 @@ async def test_a_finish_writes_what_arqs_finish_job_writes(pool: ArqRedis, case:
     await FinishBatch(pool, QUEUE_NAME).finish(case)
     ours = await _state(pool)
     assert _same(ours, by_arq), (ours, by_arq)
-
-
-@pytest.fixture
-async def counting_pool(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = producer_pool(redis_url, connection_class=CountingConnection)
-    await pool.ping()
-    yield pool
-    await pool.aclose()
 
 
 async def test_jobs_ending_together_are_finished_in_one_round_trip(

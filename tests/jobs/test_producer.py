@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent, EventInvalid
 from src.common.settings import Settings, SettingsError
 from src.jobs import QueueUnavailable, create_pool, enqueue_event
-from src.jobs.connection import JOB_EXPIRY_MS, producer_pool, worker_redis_settings
+from src.jobs.connection import JOB_EXPIRY_MS, worker_redis_settings
 from src.jobs.keys import QUEUE_NAME
 from src.jobs.producer import WAKE_TOKEN_TTL_MS, enqueue_once
 from src.jobs.serializer import job_deserializer, job_serializer
@@ -100,14 +99,6 @@ async def test_the_producer_recovers_after_a_redis_restart(
 async def test_a_missing_redis_url_names_the_variable(settings: Settings) -> None:
     with pytest.raises(SettingsError, match="REDIS_URL is not set"):
         await create_pool(settings)
-
-
-@pytest.fixture
-async def counting_pool(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = producer_pool(redis_url, connection_class=CountingConnection)
-    await pool.ping()  # connect (and say hello) before counting
-    yield pool
-    await pool.aclose()
 
 
 async def _round_trips(action: Any) -> int:
