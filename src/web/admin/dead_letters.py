@@ -42,7 +42,8 @@ async def retry(request: web.Request) -> web.StreamResponse:
 
 @admin_page("dead_letters")
 async def retry_all(request: web.Request) -> web.StreamResponse:
-    """Queue every parked event again (up to 10,000 per click)."""
+    """Queue the oldest batch of parked events again (one batch per click: the page's
+    script repeats the call until none are left; without it the notice says how many)."""
     outcome = await ops_service(request).retry_all_dead_letters(operator=operator(request))
     left = f" {outcome['remaining']} left: retry all again." if outcome["remaining"] else ""
     await set_notice(request, f"{outcome['retried']} dead letters queued again.{left}")

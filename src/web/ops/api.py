@@ -17,7 +17,7 @@ from .bodies import read_json
 from .errors import OpsBadRequest, OpsError
 from .keys import OPS_PRINCIPAL, OPS_SERVICE
 from .openapi import openapi_document
-from .service import OpsService
+from .service import RETRY_ALL_BATCH, OpsService
 
 __all__ = ["setup_api_routes"]
 
@@ -134,7 +134,7 @@ async def retry_dead_letter(request: web.Request) -> Any:
 
 @_json_api
 async def retry_all_dead_letters(request: web.Request) -> Any:
-    limit = _int(request, "limit", 10_000, 1, 10_000)
+    limit = _int(request, "limit", RETRY_ALL_BATCH, 1, RETRY_ALL_BATCH)
     return await ops_service(request).retry_all_dead_letters(
         operator=_operator(request), limit=limit
     )

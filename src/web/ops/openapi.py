@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from .enqueue import ALLOWED_JOBS
-from .service import ALERT_STATES, JOB_STATUSES, MAX_LIMIT
+from .service import ALERT_STATES, JOB_STATUSES, MAX_LIMIT, RETRY_ALL_BATCH
 
 __all__ = ["openapi_document"]
 
@@ -210,8 +210,35 @@ PATHS: Json = {
         "Parked events, newest first", _page_of("DeadLetter"), parameters=PAGING
     ),
     "/api/ops/dead-letters/retry-all": _unsafe(
-        "post", "Queue every parked event again (up to `limit` a call)", ANY_OBJECT
-    ),
+        "post",
+        f"Queue the oldest parked events again, at most {RETRY_ALL_BATCH} a call; "
+        "`remaining` says how many are left: call again until it is 0",
+        {
+            "type": "object",
+            "required": ["retried", "already_queued", "remaining"],
+            "properties": {
+                "retried": {"type": "integer"},
+                "already_queued": {"type": "integer"},
+                "remaining": {"type": "integer"},
+            },
+        },
+        **{"400": _error(f"limit is not a whole number from 1 to {RETRY_ALL_BATCH}.")},
+    )
+    | {
+        "parameters": [
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": RETRY_ALL_BATCH,
+                    "default": RETRY_ALL_BATCH,
+                },
+                "description": f"Events to retry in this call (at most {RETRY_ALL_BATCH}).",
+            }
+        ]
+    },
     "/api/ops/dead-letters/{id}": _get(
         "One parked event and its error history",
         _ref("DeadLetter"),

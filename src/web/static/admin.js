@@ -251,6 +251,40 @@
     });
     return body;
   }
+  function callApi(url, init) {
+    return fetch(url, init).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) throw new Error(body.error || "The server answered " + response.status + ".");
+        return body;
+      });
+    });
+  }
+  // Retry all: the server retries one bounded batch a call (so no call is slow) and says
+  // how many remain; call again until none do, at most as many times as the first answer
+  // needs (events that fail again are parked again, and must not keep this going).
+  function inBatches(form, url, init) {
+    var total = { retried: 0, already_queued: 0, remaining: 0 };
+    var calls = 0, most = 1;
+    function step() {
+      return callApi(url, init).then(function (body) {
+        var done = body.retried + body.already_queued;
+        total.retried += body.retried;
+        total.already_queued += body.already_queued;
+        total.remaining = body.remaining;
+        calls += 1;
+        if (calls === 1 && done) most = Math.ceil(body.remaining / done) + 1;
+        if (!body.remaining || !done || calls > most) return total;
+        showProgress(form, count(total.retried) + " queued again, " + count(body.remaining) + " left\u2026");
+        return step();
+      });
+    }
+    return step();
+  }
+  function showProgress(form, text) {
+    var node = form.querySelector(".action-progress");
+    if (!node) node = form.appendChild(el("span", { "class": "action-progress muted small", role: "status" }));
+    node.textContent = " " + text;
+  }
   function submitAction(event) {
     var form = event.target.closest("form[data-api]");
     if (!form) return;
@@ -269,13 +303,8 @@
     }
     var button = form.querySelector("button");
     if (button) button.disabled = true;
-    fetch(form.getAttribute("data-api"), init)
-      .then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok) throw new Error(body.error || "The server answered " + response.status + ".");
-          return body;
-        });
-      })
+    var url = form.getAttribute("data-api");
+    (form.hasAttribute("data-batches") ? inBatches(form, url, init) : callApi(url, init))
       .then(function (body) {
         sessionStorage.setItem(NOTICE_KEY, noticeFor(body));
         var then = form.getAttribute("data-then");

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from src.jobs import enqueue_event
+from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
+from src.web.ops.service import RETRY_ALL_BATCH
 from tests.support.activity import event_body
 from tests.support.browser import BROWSER_MARKS, chromium_page, screenshot
 from tests.support.site_client import PASSWORD
@@ -143,3 +144,27 @@ async def test_enqueue_and_abort_through_the_ops_api(ops: Ops, page: Any) -> Non
     await expect(page.locator(".notice")).to_contain_text("was taken off the queue")
     queued = await ops.api("GET", "/api/ops/jobs?status=queued&limit=200")
     assert {job["function"] for job in queued["items"]} == {"post_activity"}  # logins only
+
+
+async def test_retry_all_goes_on_until_every_dead_letter_is_queued(ops: Ops, page: Any) -> None:
+    """The server retries one batch a call; the page calls again until none are left."""
+    from playwright.async_api import expect
+
+    store = DeadLetterStore(ops.pool)
+    for _ in range(RETRY_ALL_BATCH + 20):
+        event = event_body()
+        await store.add(
+            DeadLetter(id=event["id"], event=event, error="HTTP 503", reason="exhausted", tries=2)
+        )
+    await page.goto("/login?next=/admin/dead-letters")
+    await page.get_by_label("Username").fill("root")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_text(f"{RETRY_ALL_BATCH + 20} parked")).to_be_visible()
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.get_by_role("button", name="Retry all").click()
+    await expect(page.locator(".notice")).to_have_text(
+        f"{RETRY_ALL_BATCH + 20} dead letters queued again."
+    )
+    await expect(page.get_by_text("No dead letters")).to_be_visible()
+    assert await store.count() == 0

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from src.jobs import DeadLetter, DeadLetterStore
+from src.web.ops.service import RETRY_ALL_BATCH
 from tests.support.activity import event_body
 from tests.support.waiting import eventually
 from tests.web.ops.conftest import Ops
@@ -91,3 +92,16 @@ async def test_retry_all_and_delete(ops: Ops) -> None:
     ids = {job["job_id"] for job in queued["items"]}
     assert {events[1]["id"], events[2]["id"]} <= ids
     assert events[0]["id"] not in ids
+
+
+async def test_retry_all_as_a_form_retries_one_batch_and_says_how_many_are_left(
+    ops: Ops,
+) -> None:
+    await _park(ops, RETRY_ALL_BATCH + 5)
+    response = await ops.site.post("/admin/dead-letters/retry-all")
+    assert response.status == 303
+    html = await ops.site.page("/admin/dead-letters")
+    assert f"{RETRY_ALL_BATCH} dead letters queued again. 5 left: retry all again." in html
+    assert "5 parked" in html
+    await ops.site.post("/admin/dead-letters/retry-all")
+    assert "5 dead letters queued again." in await ops.site.page("/admin/dead-letters")

@@ -11,6 +11,8 @@ from arq.constants import in_progress_key_prefix
 from arq.utils import ms_to_datetime
 
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
+from src.jobs.keys import DEAD_LETTER_INDEX
+from src.web.ops.service import RETRY_ALL_BATCH
 from tests.support.activity import event_body
 from tests.support.waiting import eventually
 from tests.web.conftest import AppFactory
@@ -255,6 +257,35 @@ async def test_dead_letters_list_retry_all_and_delete(ops: Ops, worker: Callable
             )
     stored = await ops.activity.stored_ids()
     assert [stored.count(event["id"]) for event in events] == [0, 1, 1]
+
+
+async def test_retry_all_retries_one_bounded_batch_per_call_oldest_first(ops: Ops) -> None:
+    """At most RETRY_ALL_BATCH letters a call (5 Redis round trips each), so no call takes
+    long however many are parked; `remaining` tells the caller to go on."""
+    store = DeadLetterStore(ops.pool)
+    events = [event_body() for _ in range(RETRY_ALL_BATCH + 50)]
+    for event in events:
+        await store.add(
+            DeadLetter(id=event["id"], event=event, error="x", reason="exhausted", tries=1)
+        )
+    # Parked a millisecond apart each, so "oldest" is well defined (adds share milliseconds).
+    await ops.pool.zadd(DEAD_LETTER_INDEX, {event["id"]: n for n, event in enumerate(events)})
+    await ops.api(
+        "POST", f"/api/ops/dead-letters/retry-all?limit={RETRY_ALL_BATCH + 1}", status=400
+    )
+    first = await ops.api("POST", "/api/ops/dead-letters/retry-all")
+    assert first == {"retried": RETRY_ALL_BATCH, "already_queued": 0, "remaining": 50}
+    parked = {
+        entry["id"] for entry in (await ops.api("GET", "/api/ops/dead-letters?limit=200"))["items"]
+    }
+    assert parked == {event["id"] for event in events[RETRY_ALL_BATCH:]}  # the oldest went first
+    assert (await ops.api("GET", "/api/ops/queue"))["depth"] == 1 + RETRY_ALL_BATCH
+    some = await ops.api("POST", "/api/ops/dead-letters/retry-all?limit=20")
+    assert some == {"retried": 20, "already_queued": 0, "remaining": 30}
+    last = await ops.api("POST", "/api/ops/dead-letters/retry-all")
+    assert last == {"retried": 30, "already_queued": 0, "remaining": 0}
+    queued = (await ops.api("GET", "/api/ops/queue"))["depth"]
+    assert queued == 1 + len(events)  # root's login and each event once
 
 
 async def test_a_job_page_shows_its_log_lines_and_traceback(
