@@ -76,7 +76,7 @@ ACTIVITY_FILTERS = [
     _query(
         "q",
         {"type": "string", "maxLength": MAX_Q},
-        "Case-insensitive text that `details` contains.",
+        "Text that `details` contains, ignoring case and accents (`strasse` finds `Straße`).",
     ),
     _query(
         "limit",

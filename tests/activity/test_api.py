@@ -410,6 +410,25 @@ async def test_a_bad_filter_is_400_naming_it(client: TestClient, query: str, fie
     assert field in answer["fields"]
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "mongomock"])
+async def test_a_nul_or_a_control_character_in_q_is_searched_literally(
+    activity_client: ClientFactory, tmp_path: Path, kind: str
+) -> None:
+    """A NUL once reached SQLite's full-text index, which refused it as an unterminated
+    string: a 503 with Retry-After, an outage counted, the read connection dropped."""
+    client = await activity_client(store=make_store(kind, tmp_path / kind))
+    wanted, _ = await post_all(
+        client, event_body(details="ab\x00c rang \x07 twice"), event_body(details="abc")
+    )
+    for q in ("ab\x00c", "b\x00c r", "\x00", "\x07 tw"):
+        response = await client.get(POST, params={"q": q}, headers=AUTH)
+        assert response.status == 200, await response.text()
+        assert [item["id"] for item in (await response.json())["items"]] == [wanted["id"]]
+    assert (await listing(client, q="\x01"))["items"] == []
+    metrics = await (await client.get("/metrics")).text()
+    assert "activity_store_unavailable_total 0.0" in metrics
+
+
 @pytest.mark.parametrize("value", ["$ne", '{"$gt": ""}', "' OR 1=1 --"])
 async def test_operator_lookalikes_are_literal_strings(client: TestClient, value: str) -> None:
     await post_all(client, event_body(username="alice"))

@@ -77,8 +77,9 @@ class Position:
 class ActivityQuery:
     """A validated search of the log: every field is already typed and within limits.
 
-    `since` is inclusive and `until` exclusive; `q` is a case-insensitive substring of
-    `details`; `after` continues a previous page. Stores read values only as literals.
+    `since` is inclusive and `until` exclusive; `q` is text within `details`, with case and
+    accents folded alike on every store (`search_text.py`); `after` continues a previous
+    page. Stores read values only as literals.
     """
 
     user_id: int | None = None

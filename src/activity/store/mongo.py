@@ -6,7 +6,9 @@ created before the first write, lazily, so the service starts while MongoDB is d
 catches up when it returns. `data` is kept as JSON text (`data_json`), so every JSON object
 round-trips exactly, even with keys MongoDB reserves (`$x`, `a.b`) or integers beyond 64 bits.
 Every filter value reaches MongoDB as a literal: query values are typed before they get here,
-and `q` is escaped into a regular expression.
+and `q` is escaped into a regular expression. `q` is looked for in `details_search`, the
+folded form of `details` that the SQLite store searches too (`search_text.py`); events
+stored before that field existed get it when the store first reaches the database.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pymongo.errors import (
 from src.common.events import format_timestamp
 
 from .base import ActivityQuery, ActivityStore, MinuteCount, StoredEvent, StoreUnavailable
+from .search_text import search_text
 
 __all__ = ["DEFAULT_DATABASE", "MongoStore"]
 
@@ -55,6 +58,8 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 # down, not primary, network and time limits (the drivers' retryable codes), and a refused
 # login, which only the operator can fix and /healthz should show. Any other failure, a bad
 # query say, is a bug to report as one, not an outage to retry.
+SEARCH_FIELD = "details_search"
+_STORE_ONLY = ("_id", "data_json", SEARCH_FIELD)
 _UNAVAILABLE_CODES = frozenset(
     {6, 7, 13, 18, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
 )
@@ -76,14 +81,25 @@ def _document(event: StoredEvent) -> dict[str, Any]:
     document = {key: value for key, value in event.items() if key != "data"}
     data = event.get("data")
     document["data_json"] = None if data is None else json.dumps(data, ensure_ascii=False)
+    document[SEARCH_FIELD] = search_text(event["details"])
     return document
 
 
 def _event(document: dict[str, Any]) -> StoredEvent:
-    event = {key: value for key, value in document.items() if key not in ("_id", "data_json")}
+    event = {key: value for key, value in document.items() if key not in _STORE_ONLY}
     data_json = document.get("data_json")
     event["data"] = None if data_json is None else json.loads(data_json)
     return event
+
+
+async def _add_search_field(collection: Any) -> None:
+    """Give the events stored before `details_search` existed their searchable form."""
+    missing = collection.find({SEARCH_FIELD: {"$exists": False}}, {"details": 1})
+    async for document in missing:
+        await collection.update_one(
+            {"_id": document["_id"]},
+            {"$set": {SEARCH_FIELD: search_text(document.get("details") or "")}},
+        )
 
 
 def _database_in(url: str) -> str:
@@ -153,7 +169,8 @@ class MongoStore(ActivityStore):
             raise StoreUnavailable(f"MongoDB: {exc.__class__.__name__}: {exc}") from exc
 
     async def _ready(self) -> Any:
-        """The collection, once its indexes exist: never insert without the unique index."""
+        """The collection, once its indexes exist (never insert without the unique index)
+        and every event has its `details_search`."""
         collection = self._collection
         if not self._indexes_ready:
             async with self._index_lock:
@@ -161,6 +178,7 @@ class MongoStore(ActivityStore):
                     with self._translated():
                         for keys, options in INDEXES:
                             await collection.create_index(keys, **options)
+                        await _add_search_field(collection)
                     self._indexes_ready = True
         return collection
 
@@ -199,9 +217,8 @@ class MongoStore(ActivityStore):
         if query.until is not None:
             conditions.append({"timestamp": {"$lt": format_timestamp(query.until)}})
         if query.q is not None:
-            # A NUL cannot appear in a MongoDB regex; \x00 is the same pattern, escaped.
-            pattern = re.escape(query.q).replace("\x00", r"\x00")
-            conditions.append({"details": {"$regex": pattern, "$options": "i"}})
+            # search_text folds case and has no NUL, which a MongoDB regex could not hold.
+            conditions.append({SEARCH_FIELD: {"$regex": re.escape(search_text(query.q))}})
         if query.after is not None:
             at = query.after
             conditions.append(

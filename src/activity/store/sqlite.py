@@ -27,13 +27,16 @@ import aiosqlite
 from src.common.events import format_timestamp
 
 from .base import ActivityQuery, ActivityStore, MinuteCount, StoredEvent, StoreUnavailable
+from .search_text import search_text
 from .sqlite_schema import (
     COMMON_TERM_HITS,
     INSERT,
     MAX_BATCH,
     MIN_INDEXED_QUERY,
-    SCHEMA,
     SCHEMA_VERSION,
+    create_or_upgrade,
+    event_row,
+    schema_version,
 )
 
 __all__ = ["SqliteStore", "select_events"]
@@ -41,18 +44,6 @@ __all__ = ["SqliteStore", "select_events"]
 log = logging.getLogger(__name__)
 
 _Pending = tuple[StoredEvent, "asyncio.Future[tuple[StoredEvent, bool]]"]
-
-
-def _row(event: StoredEvent) -> tuple[Any, ...]:
-    return (
-        event["id"],
-        event["type"],
-        event["user_id"],
-        event["username"],
-        event["timestamp"],
-        event["details"],
-        json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-    )
 
 
 # Primary result codes that say the database cannot serve right now, not that a statement is
@@ -90,6 +81,14 @@ def _is_unavailable(error: BaseException) -> bool:
 
 def _is_lock(error: BaseException) -> bool:
     return isinstance(error, sqlite3.Error) and _primary_code(error) in _LOCK_CODES
+
+
+async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
+    if conn.in_transaction:
+        try:
+            await conn.execute("ROLLBACK")
+        except (sqlite3.Error, ValueError) as exc:
+            log.debug("rollback failed: %s", exc)
 
 
 class SqliteStore(ActivityStore):
@@ -157,12 +156,14 @@ class SqliteStore(ActivityStore):
             if writer:
                 await conn.execute("PRAGMA journal_mode=WAL")
                 await conn.execute("PRAGMA synchronous=FULL")
-                (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
-                if version < SCHEMA_VERSION:
-                    await conn.executescript(SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};")
+                if await schema_version(conn) < SCHEMA_VERSION:
+                    try:
+                        await create_or_upgrade(conn, self.path)
+                    except BaseException:
+                        await _rollback_quietly(conn)
+                        raise
             else:
                 await conn.execute("PRAGMA query_only=1")
-                await conn.create_function("casefold", 1, _casefold, deterministic=True)
         except sqlite3.Error as exc:
             await self._close_quietly(conn)
             raise StoreUnavailable(f"cannot prepare SQLite database {self.path}: {exc}") from exc
@@ -251,7 +252,7 @@ class SqliteStore(ActivityStore):
                 stored = known.get(event["id"])
                 if stored is None:
                     known[event["id"]] = event
-                    new_rows.append(_row(event))
+                    new_rows.append(event_row(event))
                     results.append((event, True))
                 else:
                     results.append((stored, False))
@@ -259,11 +260,7 @@ class SqliteStore(ActivityStore):
                 await conn.executemany(INSERT, new_rows)
             await conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:
-                try:
-                    await conn.execute("ROLLBACK")
-                except (sqlite3.Error, ValueError) as exc:
-                    log.debug("rollback failed: %s", exc)
+            await _rollback_quietly(conn)
             raise
         return results
 
@@ -293,11 +290,12 @@ class SqliteStore(ActivityStore):
 
     async def _is_common(self, q: str) -> bool:
         """Whether `q` is in at least COMMON_TERM_HITS events (reads that many at most)."""
-        if len(q) < MIN_INDEXED_QUERY:
+        wanted = search_text(q)
+        if len(wanted) < MIN_INDEXED_QUERY:
             return True  # no index for it: the scan is the only way
         rows = await self._read(
             "SELECT count(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
-            (fts_phrase(q), COMMON_TERM_HITS),
+            (fts_phrase(wanted), COMMON_TERM_HITS),
         )
         return int(rows[0][0]) >= COMMON_TERM_HITS
 
@@ -314,16 +312,18 @@ class SqliteStore(ActivityStore):
         return int(rows[0][0])
 
 
-def fts_phrase(q: str) -> str:
-    """`q` as one quoted FTS5 phrase: its text, never the query syntax."""
-    return '"' + q.replace('"', '""') + '"'
+def fts_phrase(text: str) -> str:
+    """`text` (a `search_text`, so without NULs) as one quoted FTS5 phrase: its text, never
+    the query syntax."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def select_events(query: ActivityQuery, *, common_term: bool = False) -> tuple[str, list[Any]]:
     """The SELECT of `find` and its parameters (every value bound, never spliced).
 
-    A `common_term` q is tested on each event while walking the newest first; a rare one
-    (or no hint) takes its matches from the trigram index.
+    `q` matches where `search_text(q)` is within an event's `search_text`. A `common_term`
+    q is tested on each event while walking the newest first; a rare one (or no hint) takes
+    its matches from the trigram index. Both answer the same events.
     """
     clauses: list[str] = []
     params: list[Any] = []
@@ -345,12 +345,13 @@ def select_events(query: ActivityQuery, *, common_term: bool = False) -> tuple[s
         clauses.append("timestamp < ?")
         params.append(format_timestamp(query.until))
     if query.q is not None:
-        if len(query.q) >= MIN_INDEXED_QUERY and not common_term:
+        wanted = search_text(query.q)
+        if len(wanted) >= MIN_INDEXED_QUERY and not common_term:
             clauses.append("seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
-            params.append(fts_phrase(query.q))
+            params.append(fts_phrase(wanted))
         else:
-            clauses.append("instr(casefold(details), ?) > 0")
-            params.append(query.q.casefold())
+            clauses.append("instr(search_text, ?) > 0")
+            params.append(wanted)
     if query.after is not None:
         clauses.append("(timestamp, id) < (?, ?)")
         params += [query.after.timestamp, query.after.id]
@@ -358,7 +359,3 @@ def select_events(query: ActivityQuery, *, common_term: bool = False) -> tuple[s
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     sql = f"SELECT body FROM events {where} ORDER BY timestamp DESC, id DESC LIMIT ?"  # noqa: S608
     return sql, [*params, query.limit + 1]
-
-
-def _casefold(value: str | None) -> str | None:
-    return value.casefold() if value is not None else None

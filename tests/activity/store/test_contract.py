@@ -213,6 +213,40 @@ async def test_q_finds_text_in_details(opened_store: ActivityStore, q: str, matc
         assert found == []
 
 
+# One rule on every store (src/activity/store/search_text.py): `q` matches when its folded
+# form (case, accents and compatibility forms folded, NUL as U+FFFD) is within the folded
+# `details`; control characters are matched literally.
+TEXT_CASES = [
+    ("İstanbul'da buluşalım", "istanbul", True),
+    ("İstanbul'da buluşalım", "İSTANBUL", True),
+    ("meet in istanbul", "İstanbul", True),
+    ("Straße 5", "STRASSE", True),
+    ("Strasse 5", "straße", True),
+    ("café crème", "CAFE CREME", True),
+    ("ΣΊΣΥΦΟΣ", "σίσυφος", True),
+    ("ﬁne print", "fine", True),
+    ("ab\x00cd", "b\x00c", True),
+    ("ab\x00cd", "\x00", True),
+    ("ab\x00cd", "cd", True),
+    ("ab\x00cd", "abc", False),
+    ("tab\there", "b\th", True),
+    ("tab\there", "b h", False),
+    ("bell \x07 rings", "\x07 r", True),
+    ("plain text", "\x01", False),
+    ("Straße 5", "strase", False),
+]
+
+
+@pytest.mark.parametrize(("details", "q", "matches"), TEXT_CASES)
+async def test_q_folds_case_and_accents_the_same_on_every_store(
+    opened_store: ActivityStore, details: str, q: str, matches: bool
+) -> None:
+    wanted = await add(opened_store, details=details)
+    await add(opened_store, details="nothing to see")
+    found = await opened_store.find(ActivityQuery(q=q))
+    assert [event["id"] for event in found] == ([wanted["id"]] if matches else [])
+
+
 async def test_count_by_minute_groups_by_type_within_the_window(
     opened_store: ActivityStore,
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from mongomock_motor import AsyncMongoMockClient
 from pymongo.errors import ExecutionTimeout, OperationFailure
 
-from src.activity.store import StoreUnavailable, store_from_url
+from src.activity.store import ActivityQuery, StoreUnavailable, store_from_url
 from src.activity.store.mongo import DEFAULT_DATABASE, MongoStore, _client_options
 from src.common.events import parse_event
 from tests.support.activity import event_body, mongomock_outage
@@ -134,3 +134,18 @@ async def test_only_a_server_that_cannot_serve_now_is_store_unavailable(
     monkeypatch.setattr(mongomock.collection.Collection, "find_one", failing)
     with pytest.raises(StoreUnavailable if unavailable else OperationFailure):
         await store.get(str(uuid.uuid4()))
+
+
+async def test_events_stored_before_the_search_field_get_it_and_are_found(client: Any) -> None:
+    """Events once kept only `details`, searched with a case-insensitive regex."""
+    body = event_body(details="Straße 5")
+    legacy = {**body, "received_at": "2026-11-22T10:01:12.000000+00:00", "data_json": None}
+    del legacy["data"]
+    await client["activity_test"]["events"].insert_one(legacy)
+    store = MongoStore(client=client, database="activity_test")
+    await store.open()
+    found = await store.find(ActivityQuery(q="STRASSE"))
+    assert [event["id"] for event in found] == [body["id"]]
+    assert "details_search" not in found[0]
+    document = await client["activity_test"]["events"].find_one({"id": body["id"]})
+    assert document["details_search"] == "strasse 5"

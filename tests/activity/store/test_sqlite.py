@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from src.activity.store import sqlite as sqlite_module
 from src.activity.store.sqlite import select_events
 from src.activity.store.sqlite_schema import SCHEMA
 from src.common.events import parse_event
+from tests.activity.store.test_contract import TEXT_CASES
 from tests.support.activity import event_body, sqlite_write_lock
 
 
@@ -214,3 +216,92 @@ async def test_a_statement_sqlite_refuses_is_an_error_not_an_outage(
     assert store._reader is reader
     monkeypatch.undo()
     assert await store.find(ActivityQuery()) == []
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9], ids=["common-term-walk", "rare-term-index"])
+@pytest.mark.parametrize(("details", "q", "matches"), TEXT_CASES)
+async def test_both_search_paths_fold_text_the_same_way(
+    store: SqliteStore,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
+    details: str,
+    q: str,
+    matches: bool,
+) -> None:
+    """The walk once casefolded in Python and the index folded as FTS5 does, so `STRASSE`
+    found `Straße` only when the term was common."""
+    monkeypatch.setattr(sqlite_module, "COMMON_TERM_HITS", threshold)
+    wanted = (await store.add(parse_event(event_body(details=details)))).event
+    await store.add(parse_event(event_body(details="nothing to see")))
+    found = await store.find(ActivityQuery(q=q))
+    assert [event["id"] for event in found] == ([wanted["id"]] if matches else [])
+
+
+# The schema the store wrote before `search_text` (version 1), as files of that time have it.
+SCHEMA_V1 = """
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, user_id INTEGER,
+    username TEXT, timestamp TEXT NOT NULL, details TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX events_by_time ON events (timestamp, id);
+CREATE INDEX events_by_user_id ON events (user_id, timestamp, id);
+CREATE INDEX events_by_username ON events (username, timestamp, id);
+CREATE INDEX events_by_type ON events (type, timestamp, id);
+CREATE VIRTUAL TABLE events_fts USING fts5(
+    details, content='events', content_rowid='seq', tokenize='trigram'
+);
+CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+    INSERT INTO events_fts (rowid, details) VALUES (new.seq, new.details);
+END;
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts (events_fts, rowid, details) VALUES ('delete', old.seq, old.details);
+END;
+PRAGMA user_version=1;
+"""
+
+
+def schema_1_file(path: Path, events: list[dict[str, object]]) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA_V1)
+        for event in events:
+            conn.execute(
+                "INSERT INTO events (id, type, user_id, username, timestamp, details, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*(event[key] for key in EVENT_COLUMNS), json.dumps(event)),
+            )
+    conn.close()
+
+
+EVENT_COLUMNS = ("id", "type", "user_id", "username", "timestamp", "details")
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9], ids=["common-term-walk", "rare-term-index"])
+async def test_a_schema_1_file_is_upgraded_at_start_and_keeps_its_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    monkeypatch.setattr(sqlite_module, "COMMON_TERM_HITS", threshold)
+    path = tmp_path / "activity.sqlite3"
+    old = [
+        {**event_body(details=details), "received_at": "2026-11-22T10:01:12.000000+00:00"}
+        for details in ("Straße 5", "İstanbul'da", "alice up-voted post 7")
+    ]
+    schema_1_file(path, old)
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.count() == 3
+        assert await store.get(old[0]["id"]) == old[0]
+        for q, index in [("STRASSE", 0), ("istanbul", 1), ("UP-VOTED", 2)]:
+            assert [event["id"] for event in await store.find(ActivityQuery(q=q))] == [
+                old[index]["id"]
+            ]
+        again = {key: value for key, value in old[2].items() if key != "received_at"}
+        assert not (await store.add(parse_event(again))).created
+        new = (await store.add(parse_event(event_body(details="Grüße aus İzmir")))).event
+        assert [event["id"] for event in await store.find(ActivityQuery(q="izmir"))] == [new["id"]]
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        conn.execute("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")
+    conn.close()
