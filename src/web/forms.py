@@ -1,7 +1,9 @@
-"""The site's forms: field names of SPEC section 7, checks, and messages for the user.
+"""The site's forms: reading them, field names of SPEC section 7, checks, and messages.
 
-Each `parse_*` takes the posted form and answers the cleaned values, or raises `FormInvalid`
-whose `errors` map each field to a sentence, so the view re-renders the form with them (400).
+`read_form` is the one way the site reads a posted form (the CSRF middleware, then the
+views): a body that is not form data in UTF-8 is a 400 page, never a 500. Each `parse_*`
+takes the form and answers the cleaned values, or raises `FormInvalid` whose `errors` map
+each field to a sentence, so the view re-renders the form with them (400).
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
+from multidict import MultiDictProxy
+
 from .models import CATEGORY_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX
 
 __all__ = [
+    "UNREADABLE_FORM",
     "CommentForm",
     "FormInvalid",
+    "FormUnreadable",
     "LoginForm",
     "PostForm",
     "RegisterForm",
@@ -24,6 +32,7 @@ __all__ = [
     "parse_login",
     "parse_post",
     "parse_register",
+    "read_form",
 ]
 
 USERNAME_MIN = 3
@@ -35,6 +44,21 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 CATEGORY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CHECKED = ("on", "true", "1", "yes")
+UNREADABLE_FORM = (
+    "This form could not be read: its data is not valid form data in UTF-8. "
+    "Reload the page and send the form again."
+)
+# What aiohttp's form parser raises for bodies it cannot read: bad UTF-8 or an unknown
+# charset (ValueError, LookupError), a malformed multipart body (ValueError, RuntimeError
+# for an unknown transfer encoding, BadHttpMessage for too many part headers).
+_UNREADABLE = (ValueError, LookupError, RuntimeError, BadHttpMessage)
+
+
+class FormUnreadable(web.HTTPBadRequest):
+    """The body of a POST is not a form the site can read (400, with a message)."""
+
+    def __init__(self) -> None:
+        super().__init__(text=UNREADABLE_FORM)
 
 
 class FormInvalid(ValueError):
@@ -44,6 +68,27 @@ class FormInvalid(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
         self.values = values
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, e.g. decoded from charset=utf-7
+        return False
+    return True
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The request's posted fields (read once, then cached by aiohttp); `FormUnreadable`
+    (400) for a body that is not form data, or whose text is not valid UTF-8."""
+    try:
+        form = await request.post()
+    except _UNREADABLE as exc:
+        raise FormUnreadable() from exc
+    for name, value in form.items():
+        if not _is_utf8(name) or (isinstance(value, str) and not _is_utf8(value)):
+            raise FormUnreadable()
+    return form
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:

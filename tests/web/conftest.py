@@ -143,6 +143,19 @@ def make_site(
 
 
 @pytest.fixture
+async def site_on_each_database(make_site: AppFactory, database_url: str) -> SiteClient:
+    """The web app on an empty database of each kind: SQLite, then PostgreSQL when reachable
+    (skipped with a reason otherwise), for the inputs that only PostgreSQL refuses."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        db = Database(create_engine(database_url))
+        try:
+            await _empty_postgres(db)
+        finally:
+            await db.dispose()
+    return await make_site(database_url=database_url)
+
+
+@pytest.fixture
 def visitor(
     aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
 ) -> Callable[[SiteClient], Awaitable[SiteClient]]:

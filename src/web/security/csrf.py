@@ -5,6 +5,9 @@ A random token lives in the session; every form carries it in the hidden field `
 in the `X-CSRF-Token` header. A missing or wrong token is a 403 before the handler runs, so
 nothing changes. Handlers authenticated otherwise (a bearer token, not a cookie) opt out with
 `@csrf_exempt`.
+
+The middleware reads the posted form once, with `read_form`, before any handler: a body that
+is not readable form data is a 400 there, and the views reuse the form aiohttp cached.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ..forms import read_form
 from .sessions import load_session
 
 __all__ = [
@@ -58,14 +62,14 @@ async def csrf_token(request: web.Request) -> str:
 
 
 async def _sent_token(request: web.Request) -> str:
+    # Read the form even when the header has the token, so an unreadable body is a 400
+    # for every handler, whichever of the two the client used.
+    form = await read_form(request)
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else ""
-    return ""
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
 
 
 def _is_exempt(request: web.Request) -> bool:

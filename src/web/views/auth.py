@@ -11,7 +11,7 @@ from ..auth import current_user
 from ..data.users import create_user, find_user
 from ..errors import EmailTaken, UsernameTaken
 from ..events import builders
-from ..forms import FormInvalid, parse_login, parse_register
+from ..forms import FormInvalid, parse_login, parse_register, read_form
 from ..keys import DATABASE, EVENT_RECORDER
 from ..ops.signals import note_failed_login
 from ..security.passwords import PasswordPolicy, hash_password, verify_password
@@ -70,7 +70,7 @@ async def register_form(request: web.Request) -> web.StreamResponse:
 
 async def register(request: web.Request) -> web.StreamResponse:
     """`POST /register` (`username`, `email`, `password`, `password2`): an account, logged in."""
-    form = await request.post()
+    form = await read_form(request)
     next_path = _next(request, form)
     try:
         fields = parse_register(form)
@@ -101,7 +101,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     """`POST /login` (`username`, `password`, `remember_me`): a new session, or 401."""
-    form = await request.post()
+    form = await read_form(request)
     next_path = _next(request, form)
     try:
         fields = parse_login(form)

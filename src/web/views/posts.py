@@ -13,7 +13,14 @@ from ..data import posts as posts_data
 from ..data.votes import Direction, cast_vote
 from ..errors import NotFound
 from ..events import builders
-from ..forms import FormInvalid, parse_comment, parse_direction, parse_post, valid_category
+from ..forms import (
+    FormInvalid,
+    parse_comment,
+    parse_direction,
+    parse_post,
+    read_form,
+    valid_category,
+)
 from ..keys import DATABASE, EVENT_RECORDER
 from ..templating import render
 from .common import page_number, path_id, redirect, request_id, safe_next_from
@@ -98,7 +105,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     """`POST /submit` (`title`, `body`, `category`): a new post, then its page."""
     user = await require_user(request)
     try:
-        form = parse_post(await request.post())
+        form = parse_post(await read_form(request))
     except FormInvalid as exc:
         return await _submit_page(request, exc.errors, exc.values, status=400)
     recorder = request.app[EVENT_RECORDER]
@@ -117,7 +124,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
     post_id = path_id(request)
     post_url = request.app.router["post"].url_for(id=str(post_id))
     user = await require_user(request, next_path=str(post_url))
-    form = await request.post()
+    form = await read_form(request)
     direction = parse_direction(form)
     if direction is None:
         raise web.HTTPBadRequest(text="A vote needs direction=up or direction=down.")
@@ -140,7 +147,7 @@ async def comment(request: web.Request) -> web.StreamResponse:
     post_url = request.app.router["post"].url_for(id=str(post_id))
     user = await require_user(request, next_path=str(post_url))
     try:
-        form = parse_comment(await request.post())
+        form = parse_comment(await read_form(request))
     except FormInvalid as exc:
         return await _post_page(
             request, post_id, comment_errors=exc.errors, comment_values=exc.values, status=400
