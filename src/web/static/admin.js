@@ -165,6 +165,15 @@
       });
       if (!data.alerts.items.length) list.appendChild(el("li", { "class": "muted empty" }, "No open alerts."));
     }
+    var more = document.getElementById("open-alerts-more");
+    if (more) {
+      var shown = data.alerts.items.length;
+      more.hidden = data.alerts.open <= shown;
+      more.textContent = "The newest " + shown + " of " + count(data.alerts.open) + " open alerts: " +
+        Object.keys(data.alerts.by_kind).map(function (kind) {
+          return count(data.alerts.by_kind[kind]) + " " + kind.replace(/_/g, " ");
+        }).join(", ") + ".";
+    }
     var stamp = document.getElementById("generated-at");
     if (stamp) {
       stamp.textContent = clock(data.generated_at);

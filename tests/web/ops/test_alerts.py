@@ -17,6 +17,8 @@ from aiohttp.test_utils import TestServer
 
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
 from src.web.ops import Alert
+from src.web.ops.alerts.engine import FORBIDDEN_SEEN
+from src.web.ops.alerts.store import MAX_OPEN_PER_KIND, OVERFLOW_SUBJECT
 from tests.jobs.helpers import WOLFIT_WORKER, settings_env, worker_process
 from tests.support.activity import event_body
 from tests.support.site_client import SiteClient
@@ -229,6 +231,36 @@ async def test_a_plain_user_on_admin(
         ("alert.raised", "forbidden"),
         ("alert.resolved", "forbidden"),
     ]
+
+
+async def test_subjects_strangers_choose_open_a_bounded_number_of_alerts(
+    make_ops: Callable[..., Awaitable[Ops]],
+) -> None:
+    """Each name tried at the login has its alert, up to the cap; past it one overflow
+    alert counts the rest; the overview shows counts and the newest few, never them all."""
+    ops = await make_ops(alert_login_failures=1, alert_login_window=0.5, alert_forbidden_quiet=0.5)
+    for n in range(MAX_OPEN_PER_KIND + 3):
+        await ops.alerts.failed_login(f"name{n}")
+    for n in range(5):
+        await ops.alerts.forbidden(f"visitor@10.0.0.{n}", "GET", "/admin")
+    overview = (await ops.api("GET", "/api/ops/overview"))["alerts"]
+    assert overview["by_kind"] == {"login_failures": MAX_OPEN_PER_KIND + 1, "forbidden": 5}
+    assert overview["open"] == MAX_OPEN_PER_KIND + 6
+    assert len(overview["items"]) == 20
+    [overflow] = [item for item in overview["items"] if item["subject"] == OVERFLOW_SUBJECT]
+    assert (overflow["kind"], overflow["details"]) == ("login_failures", {"suppressed": 3})
+    html = await ops.site.page("/admin")
+    assert f"The newest 20 of {MAX_OPEN_PER_KIND + 6} open alerts: " in html
+    assert f"{MAX_OPEN_PER_KIND + 1} login failures, 5 forbidden." in html
+
+    async def still_open() -> dict[str, int]:
+        await ops.alerts.evaluate()
+        return await ops.alerts.store.open_counts()
+
+    await eventually(still_open, lambda counts: not counts, what="every alert to resolve")
+    assert await ops.pool.zcard(FORBIDDEN_SEEN) == 0  # nothing kept per subject
+    raised = [line for line in _log_lines(ops) if line == ("alert.raised", "login_failures")]
+    assert len(raised) == MAX_OPEN_PER_KIND + 1  # the overflow alert told once
 
 
 async def test_a_hanging_webhook_delays_nothing(

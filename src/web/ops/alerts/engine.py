@@ -15,6 +15,10 @@ condition holds and resolves when it ends (README, "Alerts"):
   for one name within `ALERT_LOGIN_WINDOW` s; resolved when the window holds fewer.
 - `forbidden` (raised at once by the guard): a non-admin request to `/admin` or the ops
   API; resolved after `ALERT_FORBIDDEN_QUIET` s without another from that subject.
+
+The last two have one alert per subject (name tried, visitor refused), which strangers
+choose: the store caps the open ones per kind (`MAX_OPEN_PER_KIND`, then one overflow alert
+counts the rest), and what the rules keep per subject expires, so nothing grows unbounded.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from src.common.tasks import stop_task
 from src.jobs import DeadLetterStore, live_workers, queue_stats, recent_workers
 
 from .notify import AlertLog, WebhookSender, alert_payload
-from .store import Alert, AlertStore
+from .store import MAX_OPEN_PER_KIND, Alert, AlertStore
 
 __all__ = ["AlertEngine"]
 
@@ -59,7 +63,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 NO_WORKER_SINCE = "wolfit:alerts:no-worker-since"
-FORBIDDEN_LAST = "wolfit:alerts:forbidden-last"
+FORBIDDEN_SEEN = "wolfit:alerts:forbidden-seen"  # sorted set: subject -> last refused at
 PROBE_TIMEOUT = 3.0
 QUEUE_SUBJECT = "arq:queue"
 
@@ -151,7 +155,7 @@ class AlertEngine:
 
     async def forbidden(self, subject: str, method: str, path: str) -> Alert:
         """A non-admin asked for an admin page or the ops API."""
-        await self.redis.hset(FORBIDDEN_LAST, subject, str(time.time()))  # type: ignore[misc]
+        await self.redis.zadd(FORBIDDEN_SEEN, {subject: time.time()})
         message = f"{subject} was refused {method} {path[:200]}: the operator area is for admins"
         return await self.raise_alert("forbidden", subject, message, {"path": path[:200]})
 
@@ -232,19 +236,28 @@ class AlertEngine:
 
     async def _logins(self) -> None:
         window, threshold = self.settings.alert_login_window, self.settings.alert_login_failures
-        for alert in await self.store.open_alerts("login_failures"):
+        for alert in await self.store.open_alerts("login_failures", limit=MAX_OPEN_PER_KIND):
             key = _logins_key(alert.subject)
             count = await self.redis.zcount(key, time.time() - window, "+inf")
             if count < threshold:
                 await self.resolve("login_failures", alert.subject)
+        await self._resolve_overflow("login_failures")
 
     async def _forbidden_quiet(self) -> None:
-        quiet = self.settings.alert_forbidden_quiet
-        for alert in await self.store.open_alerts("forbidden"):
-            last = await self.redis.hget(FORBIDDEN_LAST, alert.subject)  # type: ignore[misc]
-            if last is None or time.time() - float(last) >= quiet:
+        quiet_since = time.time() - self.settings.alert_forbidden_quiet
+        for alert in await self.store.open_alerts("forbidden", limit=MAX_OPEN_PER_KIND):
+            last = await self.redis.zscore(FORBIDDEN_SEEN, alert.subject)
+            if last is None or last <= quiet_since:
                 await self.resolve("forbidden", alert.subject)
-                await self.redis.hdel(FORBIDDEN_LAST, alert.subject)  # type: ignore[misc]
+        await self.redis.zremrangebyscore(FORBIDDEN_SEEN, "-inf", quiet_since)
+        await self._resolve_overflow("forbidden")
+
+    async def _resolve_overflow(self, kind: str) -> None:
+        """Resolve the kind's overflow alert once fewer than the cap are open."""
+        alert = await self.store.resolve_overflow(kind)
+        if alert is not None:
+            log.info("alert resolved: %s (overflow)", kind)
+            self._publish("resolved", alert)
 
     # The background evaluator -----------------------------------------------------------
 
