@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.site_client import SiteClient
+from tests.web.raw_http import raw_request
 
 FORM = "application/x-www-form-urlencoded"
 BAD_MULTIPART = (
@@ -84,3 +85,20 @@ async def test_an_anonymous_unreadable_login_is_a_400(site_on_each_database: Sit
         )
         assert response.status == 400
         assert UNREADABLE in await response.text()
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe", b"caf\xe9", b"\xed\xa0\x80"])
+async def test_a_csrf_header_that_is_not_utf8_is_a_403(
+    alice: tuple[SiteClient, int], token: bytes
+) -> None:
+    site, post_id = alice
+    answer = await raw_request(
+        site,
+        "POST",
+        f"/p/{post_id}/vote".encode(),
+        {"X-CSRF-Token": token, "Content-Type": FORM.encode()},
+        b"direction=up",
+    )
+    assert answer.status == 403, answer
+    assert "did not come from this site" in answer.text
+    assert await site.score(post_id) == 0

@@ -8,6 +8,8 @@ nothing changes. Handlers authenticated otherwise (a bearer token, not a cookie)
 
 The middleware reads the posted form once, with `read_form`, before any handler: a body that
 is not readable form data is a 400 there, and the views reuse the form aiohttp cached.
+Compare tokens with `tokens_match`: a header may hold any bytes, which aiohttp hands over as
+surrogates, and those must make a 403, not an encoding error.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "csrf_exempt",
     "csrf_middleware",
     "csrf_token",
+    "tokens_match",
 ]
 
 CSRF_FIELD = "csrf_token"
@@ -61,6 +64,14 @@ async def csrf_token(request: web.Request) -> str:
     return token
 
 
+def tokens_match(expected: str, sent: str) -> bool:
+    """Whether `sent` is the token `expected`, in constant time; `sent` may come from a
+    header whose bytes were not UTF-8 (aiohttp keeps them as surrogates)."""
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogateescape"), sent.encode("utf-8", "surrogateescape")
+    )
+
+
 async def _sent_token(request: web.Request) -> str:
     # Read the form even when the header has the token, so an unreadable body is a 400
     # for every handler, whichever of the two the client used.
@@ -87,7 +98,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     session = await load_session(request)
     expected = session.get(_SESSION_KEY)
     sent = await _sent_token(request)
-    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), sent.encode()):
+    if not isinstance(expected, str) or not tokens_match(expected, sent):
         raise CsrfFailed(
             text="This form has expired or did not come from this site. "
             "Reload the page and try again."
