@@ -4,6 +4,10 @@
 views): a body that is not form data in UTF-8 is a 400 page, never a 500. Each `parse_*`
 takes the form and answers the cleaned values, or raises `FormInvalid` whose `errors` map
 each field to a sentence, so the view re-renders the form with them (400).
+
+Text is cleaned before it is checked: control characters are invisible junk (and NUL is
+refused by PostgreSQL), so titles and bodies lose them (bodies keep newlines and tabs), and
+usernames, emails and categories, which have a shape, cannot contain them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ __all__ = [
     "parse_post",
     "parse_register",
     "read_form",
+    "valid_category",
+    "valid_username",
 ]
 
 USERNAME_MIN = 3
@@ -40,9 +46,12 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # argon2 hashes anything, but not megabytes per login
 BODY_MAX = 40_000
 COMMENT_MAX = 10_000
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
-CATEGORY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Patterns are used with fullmatch: `$` would let a trailing newline through.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+CATEGORY_PATTERN = re.compile(r"[a-z0-9_-]+")
+EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+# C0 controls and DEL, except tab, newline and carriage return (line ends are normalised).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CHECKED = ("on", "true", "1", "yes")
 UNREADABLE_FORM = (
     "This form could not be read: its data is not valid form data in UTF-8. "
@@ -97,8 +106,10 @@ def _text(form: Mapping[str, Any], name: str) -> str:
 
 
 def _clean_text(value: str) -> str:
-    # Normalise line ends and drop NUL, which PostgreSQL refuses in text columns.
-    return value.replace("\r\n", "\n").replace("\x00", "")
+    # One kind of line end; no control characters but tab and newline (NUL included,
+    # which PostgreSQL refuses in text columns).
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_CHARACTERS.sub("", value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +142,7 @@ def check_username(username: str) -> str | None:
     """What is wrong with a new username, or None."""
     if not USERNAME_MIN <= len(username) <= USERNAME_MAX:
         return f"Use {USERNAME_MIN} to {USERNAME_MAX} characters."
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         return "Use only letters, digits, '-' and '_'."
     return None
 
@@ -140,7 +151,7 @@ def check_email(email: str) -> str | None:
     """What is wrong with an email address, or None."""
     if not email:
         return "Enter your email address."
-    if len(email) > EMAIL_MAX or not EMAIL_PATTERN.match(email):
+    if len(email) > EMAIL_MAX or not EMAIL_PATTERN.fullmatch(email):
         return "Enter an email address like name@example.org."
     return None
 
@@ -182,12 +193,18 @@ def parse_login(form: Mapping[str, Any]) -> LoginForm:
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = "Enter your username."
+    elif len(username) > USERNAME_MAX:
+        errors["username"] = f"Usernames have at most {USERNAME_MAX} characters."
+    elif not USERNAME_PATTERN.fullmatch(username):
+        errors["username"] = "Usernames have only letters, digits, '-' and '_'."
     if not password:
         errors["password"] = "Enter your password."  # noqa: S105 (a message)
     elif len(password) > PASSWORD_MAX:
         errors["password"] = f"Passwords have at most {PASSWORD_MAX} characters."
     if errors:
-        raise FormInvalid(errors, {"username": username, "remember_me": "on" if remember else ""})
+        # A username that cannot exist is not echoed back (it may hold control characters).
+        shown = username if "username" not in errors else ""
+        raise FormInvalid(errors, {"username": shown, "remember_me": "on" if remember else ""})
     return LoginForm(username=username, password=password, remember_me=remember)
 
 
@@ -205,7 +222,7 @@ def parse_post(form: Mapping[str, Any]) -> PostForm:
         errors["body"] = f"Keep the text within {BODY_MAX:,} characters."
     if not category:
         errors["category"] = "Choose a category, for example 'general'."
-    elif len(category) > CATEGORY_MAX or not CATEGORY_PATTERN.match(category):
+    elif not valid_category(category):
         errors["category"] = (
             f"Use up to {CATEGORY_MAX} lowercase letters, digits, '-' and '_' (like 'python')."
         )
@@ -234,4 +251,10 @@ def parse_direction(form: Mapping[str, Any]) -> str | None:
 
 def valid_category(name: str) -> bool:
     """Whether `name` can be a category (the shape new posts are held to)."""
-    return 0 < len(name) <= CATEGORY_MAX and bool(CATEGORY_PATTERN.match(name))
+    return 0 < len(name) <= CATEGORY_MAX and bool(CATEGORY_PATTERN.fullmatch(name))
+
+
+def valid_username(name: str) -> bool:
+    """Whether `name` can be someone's username: anything else names nobody, so pages
+    answer 404 without asking the database (which may refuse it, as PostgreSQL does NUL)."""
+    return 0 < len(name) <= USERNAME_MAX and bool(USERNAME_PATTERN.fullmatch(name))

@@ -9,6 +9,8 @@ from src.web.forms import (
     parse_login,
     parse_post,
     parse_register,
+    valid_category,
+    valid_username,
 )
 
 GOOD = {
@@ -55,6 +57,60 @@ def test_login_needs_both_fields_and_reads_the_checkbox() -> None:
 def test_posts_are_cleaned() -> None:
     form = parse_post({"title": "  Hello \n world ", "body": "x\r\ny\x00", "category": " Python "})
     assert (form.title, form.body, form.category) == ("Hello world", "x\ny", "python")
+
+
+def test_control_characters_leave_titles_and_bodies_but_tabs_and_newlines_stay() -> None:
+    form = parse_post(
+        {
+            "title": "A\x00B\x01C\tD\x1b[0m\x7f",
+            "body": "a\tb\r\nc\rd\x00\x08\x0b\x0c\x1f",
+            "category": "x",
+        }
+    )
+    assert (form.title, form.body) == ("ABC D[0m", "a\tb\nc\nd")
+    assert parse_comment({"body": "hi\x00\x07 there\n\tyou"}).body == "hi there\n\tyou"
+
+
+@pytest.mark.parametrize(
+    "name", ["ali\x00ce", "al\nice", "al ice", "ali\x07ce", "a" * 33, "<b>x</b>"]
+)
+def test_logins_as_names_nobody_can_have_are_refused(name: str) -> None:
+    with pytest.raises(FormInvalid) as caught:
+        parse_login({"username": name, "password": "whatever"})
+    assert "username" in caught.value.errors
+    assert caught.value.values["username"] == ""  # not echoed back
+
+
+@pytest.mark.parametrize(
+    "email", ["a\x00b@example.org", "a@exa\x01mple.org", "a@exam\nple.org", "a@example.o\x7fg"]
+)
+def test_emails_with_control_characters_are_refused(email: str) -> None:
+    with pytest.raises(FormInvalid) as caught:
+        parse_register({**GOOD, "email": email})
+    assert "email" in caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("alice", True),
+        ("al-ice_2", True),
+        ("alice\n", False),
+        ("a\x00", False),
+        ("", False),
+        ("x" * 33, False),
+        ("%FF", False),
+    ],
+)
+def test_valid_usernames(name: str, valid: bool) -> None:
+    assert valid_username(name) is valid
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"), [("python", True), ("python\n", False), ("py\x00", False), ("Py", False)]
+)
+def test_valid_categories(name: str, valid: bool) -> None:
+    assert valid_category(name) is valid
 
 
 @pytest.mark.parametrize(

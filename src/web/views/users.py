@@ -20,6 +20,7 @@ from ..auth import current_user
 from ..data.posts import list_posts
 from ..data.users import find_user
 from ..errors import NotFound
+from ..forms import valid_username
 from ..keys import ACTIVITY_CLIENT, DATABASE
 from ..models import User
 from ..templating import render
@@ -65,7 +66,7 @@ async def profile(request: web.Request) -> web.Response:
     page = page_number(request)
     viewer = await current_user(request)
     async with request.app[DATABASE].read() as session:
-        user = await find_user(session, name) if len(name) <= 64 else None
+        user = await find_user(session, name) if valid_username(name) else None
         if user is None:
             raise NotFound(f"There is no user called {name[:64]!r}.")
         posts = await list_posts(
