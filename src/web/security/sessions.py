@@ -25,6 +25,7 @@ __all__ = [
     "load_session",
     "log_in",
     "log_out",
+    "now",
     "session_storage",
     "session_user_id",
 ]
@@ -34,6 +35,11 @@ SESSION_LIFETIME = 12 * 3600
 REMEMBER_LIFETIME = 30 * 24 * 3600
 _USER_ID = "user_id"
 _REMEMBER = "remember"
+
+
+def now() -> float:
+    """Seconds since the epoch, by which sessions age; tests replace it to move the clock."""
+    return time.time()
 
 
 def derive_key(secret: str, purpose: bytes) -> bytes:
@@ -59,7 +65,7 @@ async def load_session(request: web.Request) -> Session:
     session = await get_session(request)
     remember = bool(session.get(_REMEMBER))
     lifetime = REMEMBER_LIFETIME if remember else SESSION_LIFETIME
-    if not session.new and time.time() - session.created > lifetime:
+    if not session.new and now() - session.created > lifetime:
         session.invalidate()
     elif remember:
         # A remembered session keeps its persistent cookie whenever it is saved again.

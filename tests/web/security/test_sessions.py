@@ -1,6 +1,19 @@
 from __future__ import annotations
 
-from src.web.security.sessions import derive_key, session_storage
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from src.web.security import sessions
+from src.web.security.sessions import (
+    REMEMBER_LIFETIME,
+    SESSION_LIFETIME,
+    derive_key,
+    session_storage,
+)
+from tests.support.site_client import SiteClient
 
 
 def test_keys_are_32_bytes_and_differ_by_purpose_and_secret() -> None:
@@ -16,3 +29,40 @@ def test_the_cookie_is_httponly_and_samesite_lax() -> None:
     assert storage.cookie_params["httponly"] is True
     assert storage.cookie_params["samesite"] == "Lax"
     assert storage.max_age is None  # a browser-session cookie unless "remember me"
+
+
+async def _logged_in_as(site: SiteClient) -> str | None:
+    match = re.search(r'class="user-link" href="/u/([^"]+)"', await site.page("/"))
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize(
+    ("remember", "lifetime"), [(False, SESSION_LIFETIME), (True, REMEMBER_LIFETIME)]
+)
+async def test_the_server_ends_a_session_after_its_lifetime(
+    site: SiteClient,
+    visitor: Callable[[SiteClient], Awaitable[SiteClient]],
+    monkeypatch: pytest.MonkeyPatch,
+    remember: bool,
+    lifetime: int,
+) -> None:
+    """12 hours without "remember me", 30 days with it, counted from the login, whatever
+    the browser does with the cookie; the clock is the module's `now`, moved by the test."""
+    await site.register("alice")
+    user = await visitor(site)
+    logged_in_at = time.time()
+    assert (await user.login("alice", remember=remember)).status == 303
+
+    def clock_at(seconds_after_login: float) -> None:
+        monkeypatch.setattr(sessions, "now", lambda: logged_in_at + seconds_after_login)
+
+    if remember:
+        clock_at(SESSION_LIFETIME + 60)
+        assert await _logged_in_as(user) == "alice"  # it outlives a plain session
+    clock_at(lifetime - 60)
+    assert await _logged_in_as(user) == "alice"
+    clock_at(lifetime + 60)
+    assert await _logged_in_as(user) is None
+    clock_at(0)  # the expired session was dropped, not just ignored while the clock was late
+    assert await _logged_in_as(user) is None
+    assert await _logged_in_as(site) == "alice"  # other sessions are untouched
