@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
+    "COOKIE_KEY_PURPOSE",
     "COOKIE_NAME",
     "REMEMBER_LIFETIME",
     "SESSION_LIFETIME",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 COOKIE_NAME = "wolfit_session"
+COOKIE_KEY_PURPOSE = b"wolfit session cookie"  # the HKDF info of the cookie's key
 SESSION_LIFETIME = 12 * 3600
 REMEMBER_LIFETIME = 30 * 24 * 3600
 _USER_ID = "user_id"
@@ -52,7 +54,7 @@ def derive_key(secret: str, purpose: bytes) -> bytes:
 def session_storage(secret: str) -> EncryptedCookieStorage:
     """The cookie storage of the app (aiohttp-session wants 32 raw bytes, not a Fernet key)."""
     return EncryptedCookieStorage(
-        derive_key(secret, b"wolfit session cookie"),
+        derive_key(secret, COOKIE_KEY_PURPOSE),
         cookie_name=COOKIE_NAME,
         httponly=True,
         samesite="Lax",

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from tests.support.site_client import SiteClient
+from cryptography.fernet import Fernet
+
+from src.web.data.users import find_user
+from src.web.keys import DATABASE
+from src.web.security.sessions import COOKIE_KEY_PURPOSE, COOKIE_NAME, derive_key
+from tests.conftest import TEST_SECRET
+from tests.support.site_client import PASSWORD, SiteClient
+from tests.web.conftest import app_of
 
 
 async def _who(site: SiteClient) -> str | None:
@@ -100,22 +111,44 @@ async def test_remember_me_makes_a_persistent_cookie(
         assert cookie["samesite"] == "Lax"
 
 
-async def test_login_replaces_the_session(site: SiteClient) -> None:
-    """No fixation: the cookie and the CSRF token from before login stop counting."""
+def _seal(content: dict[str, Any]) -> str:
+    """A session cookie as the server makes one (the tests know its secret)."""
+    return _fernet().encrypt(json.dumps(content).encode()).decode()
+
+
+def _open(cookie: str) -> dict[str, Any]:
+    """What the server keeps in a session cookie: `{"created": ..., "session": {...}}`."""
+    content: dict[str, Any] = json.loads(_fernet().decrypt(cookie.encode()))
+    return content
+
+
+def _fernet() -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(derive_key(TEST_SECRET, COOKIE_KEY_PURPOSE)))
+
+
+async def test_login_replaces_the_session(
+    site: SiteClient, visitor: Callable[[SiteClient], Awaitable[SiteClient]]
+) -> None:
+    """No fixation: a session planted before login (its CSRF token, anything else in it)
+    is not the session after login, which holds only the user."""
     await site.register("alice")
-    await site.logout()
-    before_token = await site.csrf("/login")
-    before_cookie = site.client.session.cookie_jar.filter_cookies(site.client.make_url("/"))[
-        "wolfit_session"
-    ].value
-    response = await site.post(
-        "/login", {"username": "alice", "password": "correct horse battery"}, csrf=before_token
+    async with app_of(site)[DATABASE].read() as session:
+        alice = await find_user(session, "alice")
+    assert alice is not None
+    victim = await visitor(site)
+    planted = {"csrf_token": "planted-token", "planted": "by someone else"}
+    victim.client.session.cookie_jar.update_cookies(
+        {COOKIE_NAME: _seal({"created": int(time.time()), "session": planted})},
+        response_url=victim.client.make_url("/"),
     )
-    assert response.status == 303
-    after_cookie = response.cookies["wolfit_session"].value
-    assert after_cookie != before_cookie
-    assert await site.csrf("/") != before_token
-    stale = await site.post("/submit", {"title": "t", "category": "c"}, csrf=before_token)
+    response = await victim.post(
+        "/login", {"username": "alice", "password": PASSWORD}, csrf="planted-token"
+    )
+    assert response.status == 303  # the planted session was honoured until the login...
+    after = _open(response.cookies[COOKIE_NAME].value)["session"]
+    assert after == {"user_id": alice.id}  # ...and nothing of it survived
+    assert await victim.csrf("/") != "planted-token"
+    stale = await victim.post("/submit", {"title": "t", "category": "c"}, csrf="planted-token")
     assert stale.status == 403
 
 
