@@ -26,12 +26,14 @@ from ..models import User
 from ..templating import render
 from .common import page_number
 
-__all__ = ["profile"]
+__all__ = ["ACTIVITY_TIMEOUT_KEY", "profile"]
 
 log = logging.getLogger(__name__)
 
 ACTIVITY_LIMIT = 20
 ACTIVITY_TIMEOUT = 3.0  # seconds; a slow activity service must not hold the page
+# Seconds the profile waits for the activity service, when not ACTIVITY_TIMEOUT (tests).
+ACTIVITY_TIMEOUT_KEY = web.AppKey("profile_activity_timeout", float)
 UNAVAILABLE = "Recent activity is unavailable right now: the activity service is not answering."
 PUBLIC_TYPES = frozenset({"post.create", "post.vote", "comment.create", "user.register"})
 
@@ -41,11 +43,14 @@ async def _recent_activity(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The user's newest events (public ones unless `private`), or a note saying why not."""
     client = request.app[ACTIVITY_CLIENT]
+    timeout = request.app.get(ACTIVITY_TIMEOUT_KEY, ACTIVITY_TIMEOUT)
     try:
-        async with asyncio.timeout(ACTIVITY_TIMEOUT):
+        async with asyncio.timeout(timeout):
             page = await client.list_activities(username=user.username, limit=50)
     except (ActivityError, TimeoutError) as exc:
-        log.warning("activity of %s unavailable: %s", user.username, exc)
+        log.warning(
+            "activity of %s unavailable: %s", user.username, str(exc) or "no answer in time"
+        )
         return [], UNAVAILABLE
     items = [
         item

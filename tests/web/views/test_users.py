@@ -1,5 +1,18 @@
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from src.common.settings import Settings
+from src.web import create_app
+from src.web.keys import ACTIVITY_CLIENT
+from src.web.views.users import ACTIVITY_TIMEOUT_KEY
 from tests.support.site_client import SiteClient
 
 
@@ -19,3 +32,50 @@ async def test_profile_pages_of_nobody_are_404(site: SiteClient) -> None:
     assert (await site.client.get("/u/nobody")).status == 404
     assert (await site.client.get("/u/" + "x" * 300)).status == 404
     assert (await site.client.get("/u/alice?page=x")).status == 400
+
+
+class SilentService:
+    """An activity service that takes requests and answers none until the test ends."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.release = asyncio.Event()
+
+    async def hang(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        await self.release.wait()
+        return web.json_response({"items": [], "next_cursor": None})
+
+
+@pytest.fixture
+async def silent_service(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> AsyncIterator[tuple[SilentService, str]]:
+    service = SilentService()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", service.hang)
+    server = await aiohttp_server(app)
+    try:
+        yield service, str(server.make_url("")).rstrip("/")
+    finally:
+        service.release.set()
+
+
+async def test_a_profile_renders_with_its_note_when_the_activity_service_hangs(
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+    web_settings: Settings,
+    silent_service: tuple[SilentService, str],
+) -> None:
+    service, url = silent_service
+    app = create_app(web_settings.model_copy(update={"activity_url": url}))
+    app[ACTIVITY_TIMEOUT_KEY] = 0.2
+    site = SiteClient(await aiohttp_client(app))
+    # Only the profile's own timeout may end the wait: the HTTP client's is lifted.
+    app[ACTIVITY_CLIENT].timeout = aiohttp.ClientTimeout(total=None)
+    await site.register("alice")
+    await site.submit("Alice's first")
+    async with asyncio.timeout(30):  # a deadline for the test, not a measurement
+        page = await site.page("/u/alice")
+    assert "Alice&#39;s first" in page
+    assert "Recent activity is unavailable right now" in page
+    assert service.requests  # the service was asked, and did not answer
