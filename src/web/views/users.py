@@ -26,7 +26,7 @@ from ..models import User
 from ..templating import render
 from .common import page_number
 
-__all__ = ["ACTIVITY_TIMEOUT_KEY", "profile"]
+__all__ = ["ACTIVITY_TIMEOUT_KEY", "PUBLIC_TYPES", "profile"]
 
 log = logging.getLogger(__name__)
 
@@ -35,34 +35,65 @@ ACTIVITY_TIMEOUT = 3.0  # seconds; a slow activity service must not hold the pag
 # Seconds the profile waits for the activity service, when not ACTIVITY_TIMEOUT (tests).
 ACTIVITY_TIMEOUT_KEY = web.AppKey("profile_activity_timeout", float)
 UNAVAILABLE = "Recent activity is unavailable right now: the activity service is not answering."
-PUBLIC_TYPES = frozenset({"post.create", "post.vote", "comment.create", "user.register"})
+PUBLIC_TYPES = ("comment.create", "post.create", "post.vote", "user.register")
+
+
+def _newest_first(item: dict[str, Any]) -> tuple[str, str]:
+    # The API's own order: timestamps are stored in one ISO 8601 form, ids break ties.
+    return str(item.get("timestamp", "")), str(item.get("id", ""))
+
+
+async def _fetch_activity(
+    request: web.Request, user: User, *, private: bool
+) -> list[dict[str, Any]]:
+    """The user's newest events of the types the viewer may see, newest first.
+
+    The API filters one `type` at a time, so the public list asks once per public type:
+    a user with many logins still shows their posts, votes and comments.
+    """
+    client = request.app[ACTIVITY_CLIENT]
+    filters: list[dict[str, str | int]] = (
+        [{}] if private else [{"type": event_type} for event_type in PUBLIC_TYPES]
+    )
+    pages = await asyncio.gather(
+        *(
+            client.list_activities(user_id=user.id, limit=ACTIVITY_LIMIT, **extra)
+            for extra in filters
+        ),
+        return_exceptions=True,
+    )
+    items: list[dict[str, Any]] = []
+    for page in pages:
+        if isinstance(page, BaseException):
+            raise page
+        items.extend(
+            item
+            for item in page.get("items", [])
+            if item.get("user_id") == user.id and (private or item.get("type") in PUBLIC_TYPES)
+        )
+    items.sort(key=_newest_first, reverse=True)
+    return items[:ACTIVITY_LIMIT]
 
 
 async def _recent_activity(
     request: web.Request, user: User, *, private: bool
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The user's newest events (public ones unless `private`), or a note saying why not."""
-    client = request.app[ACTIVITY_CLIENT]
     timeout = request.app.get(ACTIVITY_TIMEOUT_KEY, ACTIVITY_TIMEOUT)
     try:
         async with asyncio.timeout(timeout):
-            page = await client.list_activities(username=user.username, limit=50)
+            items = await _fetch_activity(request, user, private=private)
     except (ActivityError, TimeoutError) as exc:
         log.warning(
             "activity of %s unavailable: %s", user.username, str(exc) or "no answer in time"
         )
         return [], UNAVAILABLE
-    items = [
-        item
-        for item in page.get("items", [])
-        if item.get("user_id") == user.id and (private or item.get("type") in PUBLIC_TYPES)
-    ]
     for item in items:
         try:
             item["when"] = datetime.fromisoformat(item["timestamp"])
         except (KeyError, TypeError, ValueError):
             item["when"] = None
-    return items[:ACTIVITY_LIMIT], None
+    return items, None
 
 
 async def profile(request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -9,11 +10,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from src.activity import create_app as create_activity_app
+from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 from src.web import create_app
-from src.web.keys import ACTIVITY_CLIENT
+from src.web.data.users import find_user
+from src.web.keys import ACTIVITY_CLIENT, DATABASE
 from src.web.views.users import ACTIVITY_TIMEOUT_KEY
+from tests.conftest import TEST_TOKEN
+from tests.support.activity import event_body
 from tests.support.site_client import SiteClient
+from tests.web.conftest import AppFactory, app_of
 
 
 async def test_a_profile_lists_the_users_posts_and_renders_without_the_activity_service(
@@ -79,3 +86,38 @@ async def test_a_profile_renders_with_its_note_when_the_activity_service_hangs(
     assert "Alice&#39;s first" in page
     assert "Recent activity is unavailable right now" in page
     assert service.requests  # the service was asked, and did not answer
+
+
+async def test_public_activity_shows_behind_many_logins(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    make_site: AppFactory,
+    web_settings: Settings,
+    visitor: Callable[[SiteClient], Awaitable[SiteClient]],
+) -> None:
+    """Sixty logins after a post and a comment: strangers still see the post and the
+    comment (newest first), the user sees their newest twenty events, all logins."""
+    service = await aiohttp_server(create_activity_app(web_settings))
+    url = str(service.make_url("")).rstrip("/")
+    site = await make_site(activity_url=url)
+    await site.register("alice")
+    async with app_of(site)[DATABASE].read() as session:
+        alice = await find_user(session, "alice")
+    assert alice is not None
+    start = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    stories = [("post.create", "alice posted 'Hello'"), ("comment.create", "alice commented")]
+    stories += [("user.login", "alice logged in")] * 60
+    async with aiohttp.ClientSession() as http:
+        client = ActivityClient(http, url, TEST_TOKEN)
+        for minute, (event_type, details) in enumerate(stories):
+            when = (start + timedelta(minutes=minute)).isoformat()
+            await client.post_event(
+                event_body(
+                    type=event_type, user_id=alice.id, timestamp=when, details=details, data={}
+                )
+            )
+    public = await (await visitor(site)).page("/u/alice")
+    assert "logged in" not in public
+    assert public.index("alice commented") < public.index("alice posted &#39;Hello&#39;")
+    own = await site.page("/u/alice")
+    assert own.count("alice logged in") == 20
+    assert "alice commented" not in own
