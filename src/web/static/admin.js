@@ -180,12 +180,16 @@
       stamp.setAttribute("datetime", data.generated_at);
     }
   }
+  // Polls on a fixed period: the next request starts `every` ms after the previous one
+  // started (at once if that one took longer), so a slow answer never stretches the
+  // period past the limit, and requests never overlap.
   function pollOverview(live) {
     var url = live.getAttribute("data-overview");
     var every = Math.min(Number(live.getAttribute("data-poll-ms")) || 2000, 2000);
     var label = live.querySelector("span:last-child");
     var ok = label.innerHTML;
     function tick() {
+      var started = Date.now();
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
           return response.json().then(function (body) {
@@ -204,7 +208,7 @@
           live.classList.add("stale");
           label.textContent = "Not updating: " + error.message;
         })
-        .then(function () { setTimeout(tick, every); });
+        .then(function () { setTimeout(tick, Math.max(0, started + every - Date.now())); });
     }
     setTimeout(tick, every);
   }

@@ -168,3 +168,39 @@ async def test_retry_all_goes_on_until_every_dead_letter_is_queued(ops: Ops, pag
     )
     await expect(page.get_by_text("No dead letters")).to_be_visible()
     assert await store.count() == 0
+
+
+async def test_the_overview_polls_on_a_fixed_period_however_slow_the_answer(
+    ops: Ops, page: Any
+) -> None:
+    """The page's clock is Playwright's: an answer that takes 500 ms (of that clock) does not
+    push the next poll later than 2 s after the previous one started."""
+    from playwright.async_api import expect
+
+    held: list[Any] = []
+
+    async def hold(route: Any) -> None:
+        held.append(route)
+
+    await page.goto("/login")
+    await page.get_by_label("Username").fill("root")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url("/")
+    await page.route("**/api/ops/overview*", hold)
+    await page.clock.install()
+    await page.goto("/admin")
+    await page.clock.pause_at(await page.evaluate("Date.now() + 1"))  # time moves on our say
+
+    async def polls() -> int:
+        return len(held)
+
+    await page.clock.run_for(2000)
+    await eventually(polls, lambda n: n == 1, what="the first poll")
+    await page.clock.run_for(500)  # the answer is slow
+    answer = await held[0].fetch()
+    marker = "2030-01-01T00:00:00.000+00:00"
+    await held[0].fulfill(response=answer, json={**await answer.json(), "generated_at": marker})
+    await expect(page.locator("#generated-at")).to_have_attribute("datetime", marker)
+    await page.clock.run_for(1500)  # 2 s after the first poll started
+    await eventually(polls, lambda n: n == 2, timeout=5, what="the second poll, on time")
