@@ -110,18 +110,22 @@ class ActivityService:
             client = ActivityClient(session, self.settings.activity_url, TEST_TOKEN)
             return await getattr(client, method)(*args, **kwargs)
 
-    async def stored_ids(self) -> list[str]:
-        """The id of every stored event (one entry per stored copy), all pages."""
-        ids: list[str] = []
+    async def stored(self) -> list[dict[str, Any]]:
+        """Every stored event as the API answers it (with `received_at`), all pages."""
+        items: list[dict[str, Any]] = []
         cursor = None
         async with aiohttp.ClientSession() as session:
             client = ActivityClient(session, self.settings.activity_url, TEST_TOKEN)
             while True:
                 page = await client.list_activities(limit=200, cursor=cursor)
-                ids += [item["id"] for item in page["items"]]
+                items += page["items"]
                 cursor = page["next_cursor"]
                 if cursor is None:
-                    return ids
+                    return items
+
+    async def stored_ids(self) -> list[str]:
+        """The id of every stored event (one entry per stored copy), all pages."""
+        return [item["id"] for item in await self.stored()]
 
 
 @pytest.fixture
