@@ -8,6 +8,8 @@ start it again on the same database, and count what it stored. Every wait has a 
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -28,11 +30,19 @@ from src.jobs import (
     live_workers,
     recent_workers,
 )
+from src.jobs.heartbeat import WorkerInfo
 from src.jobs.keys import QUEUE_NAME
 from src.jobs.serializer import job_deserializer
 
 from .conftest import ActivityService
-from .helpers import ARQ_WORKER, WOLFIT_WORKER, settings_env, wait_for, worker_process
+from .helpers import (
+    ARQ_WORKER,
+    WOLFIT_WORKER,
+    WorkerProcess,
+    settings_env,
+    wait_for,
+    worker_process,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -178,43 +188,106 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
         assert result.finish_time - killed_on <= timedelta(seconds=60), (job_id, killed_on)
 
 
+async def _enqueue_when_redis_answers(pool: ArqRedis, events: list[ActivityEvent]) -> None:
+    for event in events:
+
+        async def enqueued(event: ActivityEvent = event) -> bool:
+            try:
+                return await enqueue_event(pool, event)
+            except QueueUnavailable:  # Redis still loading its AOF
+                return False
+
+        await wait_for(enqueued, timeout=20, what="Redis to take jobs again")
+
+
+async def _hold_redis_down(
+    pool: ArqRedis, worker: WorkerProcess, seconds: float, event: ActivityEvent
+) -> None:
+    """Keep Redis away for `seconds` (the outage under test), checking along the way that
+    the producer refuses clearly and that the worker process stays up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with pytest.raises(QueueUnavailable, match=r"Redis at 127\.0\.0\.1:\d+ is unreachable"):
+            await enqueue_event(pool, event)
+        assert worker.alive(), worker.output()[-2000:]
+        await asyncio.sleep(0.5)
+
+
+async def _beating_since(pool: ArqRedis, moment: datetime) -> list[WorkerInfo]:
+    """The live workers whose last beat is not older than `moment` (beats keep seconds)."""
+    workers = await live_workers(pool)
+    since = moment.replace(microsecond=0)
+    return [worker for worker in workers if datetime.fromisoformat(worker.last_beat) >= since]
+
+
+# Both commands log this when a worker's run ended and a new one started in the same process
+# (`wolfit worker` in-process, `arq` by re-executing itself, same pid): a new heartbeat id.
+RESTART_LINE = re.compile(r"worker stopped on (\w+)")
+# Past the wake listener's block (5 s) and a heartbeat interval (5 s). The heartbeat key
+# (15 s TTL) may outlive it, so the worker's return is checked on a beat written after Redis.
+REDIS_DOWN_SECONDS = 10
+
+
+def _assert_went_on_or_restarted_for_a_claim(
+    worker: WorkerProcess, before: WorkerInfo, beating: list[WorkerInfo]
+) -> None:
+    """The process never exited, and its run went on through the outage (same heartbeat id:
+    the patient connection waited) unless a claim's WATCH/EXEC was cut, the one failure the
+    connection cannot retry, which both commands answer with a restart in place."""
+    assert {info.pid for info in beating} == {before.pid} == {worker.pid}
+    after = max(beating, key=lambda info: (info.started, info.last_beat))  # the newest run
+    causes = RESTART_LINE.findall(worker.output())
+    if after.id == before.id:
+        assert causes == [], "the heartbeat id stayed but the worker logged a restart"
+    else:
+        assert causes, "a new heartbeat id in the same process, but no restart logged"
+        assert set(causes) == {"WatchError"}, f"the worker's run ended on {causes}"
+
+
 @BOTH_COMMANDS
-async def test_a_redis_restart_under_a_running_worker_loses_nothing(
+@pytest.mark.parametrize("outage", ["restart", "crash"])
+async def test_redis_going_away_under_a_running_worker_loses_nothing(
     activity: ActivityService,
     own_settings: Settings,
     own_pool: ArqRedis,
     own_redis: EmbeddedRedis,
     tmp_path: Path,
     command: list[str],
+    outage: str,
 ) -> None:
+    """`restart`: a clean SIGTERM restart (AOF flushed), back at once. `crash`: SIGKILL, away
+    for 10 s, then back on the same port from its AOF. Either way the worker process lives
+    through it, every event queued before and after is stored once, and the worker beats
+    again; its heartbeat id says whether its run went on or it restarted itself."""
     await activity.stop()
     await activity.start(sleep_time=0.2)  # 20 at a time: 150 events take 1.5 s at least
     before, after = _events(150, "before"), _events(50, "after")
     await _enqueue(own_pool, before)
     env = settings_env(own_settings, WORKER_MAX_JOBS="20")
     with worker_process(command, env, tmp_path / "worker.log") as worker:
+        [first] = await wait_for(lambda: live_workers(own_pool), timeout=20, what="a worker")
 
         async def some_delivered() -> bool:
             return len(await activity.stored_ids()) >= 20
 
         await wait_for(some_delivered, timeout=20, what="the first deliveries")
-        own_redis.restart()  # SIGTERM (AOF flushed), then the same port and data
+        if outage == "restart":
+            own_redis.restart()  # SIGTERM (AOF flushed), then the same port and data
+        else:
+            own_redis.kill()  # SIGKILL: the AOF keeps what was written up to a second ago
+            await _hold_redis_down(own_pool, worker, REDIS_DOWN_SECONDS, after[0])
+            own_redis.start()
+        back_on = datetime.now(UTC)
         assert await own_pool.zcard("arq:queue") > 50  # most events still queued
-        for event in after:
-
-            async def enqueued(event: ActivityEvent = event) -> bool:
-                try:
-                    return await enqueue_event(own_pool, event)
-                except QueueUnavailable:  # Redis still loading its AOF
-                    return False
-
-            await wait_for(enqueued, timeout=20, what="Redis to take jobs again")
+        await _enqueue_when_redis_answers(own_pool, after)
         await wait_for(
             lambda: _all_stored(activity, before + after), timeout=60, what="every event"
         )
         assert worker.alive()
-        live = await wait_for(lambda: live_workers(own_pool), timeout=20, what="a live worker")
-        assert [w.pid for w in live] == [worker.pid]  # the same process kept working
+        beating = await wait_for(
+            lambda: _beating_since(own_pool, back_on), timeout=20, what="a beat after the outage"
+        )
+        _assert_went_on_or_restarted_for_a_claim(worker, first, beating)
         assert await worker.stop() == 0
     await _assert_stored_exactly_once(activity, before + after)
 
