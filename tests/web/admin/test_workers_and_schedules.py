@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.jobs.helpers import WOLFIT_WORKER, settings_env, worker_process
 from tests.support.waiting import eventually
 from tests.web.ops.conftest import Ops
 
@@ -38,3 +42,26 @@ async def test_schedules_show_next_and_last_run(ops: Ops, worker: Callable[..., 
     assert "every 10 seconds" in html
     assert "Next run" in html
     assert "not run yet" not in html
+
+
+@pytest.mark.slow
+async def test_a_killed_worker_shows_as_vanished(ops: Ops, tmp_path: Path) -> None:
+    """SIGKILL: no goodbye, so not "stopped"; once its heartbeat expires (15 s) it vanished."""
+    with worker_process(
+        WOLFIT_WORKER, settings_env(ops.settings), tmp_path / "worker.log"
+    ) as process:
+        await eventually(
+            lambda: ops.site.page("/admin/workers"), lambda page: "1 live" in page, timeout=30
+        )
+        pid = process.pid
+        process.kill()
+    html = await eventually(
+        lambda: ops.site.page("/admin/workers"),
+        lambda page: "0 live" in page,
+        timeout=30,
+        interval=0.5,
+        what="the killed worker's heartbeat to expire",
+    )
+    assert 'class="badge state-vanished">vanished<' in html
+    assert f'<td class="num">{pid}</td>' in html
+    assert "state-stopped" not in html
