@@ -8,9 +8,8 @@ from typing import Any
 
 from src.jobs import DeadLetter, DeadLetterStore
 from src.web.ops.service import RETRY_ALL_BATCH
-from tests.support.activity import event_body
 from tests.support.waiting import eventually
-from tests.web.ops.conftest import Ops
+from tests.web.ops.conftest import Ops, traced_event
 
 from .drain import queue_drained
 
@@ -23,7 +22,7 @@ HISTORY = [
 
 
 async def _park(ops: Ops, count: int) -> list[dict[str, Any]]:
-    events = [event_body() for _ in range(count)]
+    events = [traced_event() for _ in range(count)]
     for event in events:
         await DeadLetterStore(ops.pool).add(
             DeadLetter(
@@ -73,6 +72,7 @@ async def test_retry_one_is_delivered_once(ops: Ops, worker: Callable[..., Any])
         )
         await queue_drained(ops)
     assert (await ops.activity.stored_ids()).count(event["id"]) == 1
+    assert ops.answers(event) == [201]  # one run delivered it, and it stored it
     assert "No dead letters" in await ops.site.page("/admin/dead-letters")
     gone = await ops.site.post(f"/admin/dead-letters/{event['id']}/retry")
     assert gone.status == 404

@@ -22,10 +22,18 @@ from src.web.ops import OPS_ALERTS, AlertEngine
 from src.web.security.passwords import hash_password
 from tests.jobs.conftest import ActivityService
 from tests.jobs.helpers import running_worker
+from tests.support.activity import event_body
 from tests.support.site_client import PASSWORD, SiteClient
 from tests.web.conftest import AppFactory, app_of
 
 OPS_TOKEN = "test-ops-token-0123456789abcdef"
+
+
+def traced_event(**changes: Any) -> dict[str, Any]:
+    """A fresh event whose request id is its own (see `Ops.answers`)."""
+    event = event_body(**changes)
+    event["request_id"] = f"rid-{event['id']}"
+    return event
 
 
 @dataclass
@@ -67,6 +75,12 @@ class Ops:
         body = await response.json() if response.content_type == "application/json" else None
         assert response.status == status, (method, path, response.status, body)
         return body
+
+    def answers(self, event: dict[str, Any]) -> list[int]:
+        """The activity service's answer to each POST of `event` so far (201: stored, 200:
+        a duplicate), found by its request id: give each event one of its own. Stored
+        copies cannot tell one delivery from two (the service is idempotent); this can."""
+        return [status for sent, status in self.activity.posts if sent == event["request_id"]]
 
     async def session_api(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
         """Call the ops API as the logged-in admin, with the session's CSRF header."""

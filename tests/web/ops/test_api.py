@@ -5,6 +5,7 @@ letters (retry delivers exactly once), workers, schedules, and bad input as 4xx 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
@@ -17,7 +18,7 @@ from tests.support.activity import event_body
 from tests.support.waiting import eventually
 from tests.web.conftest import AppFactory
 
-from .conftest import OPS_TOKEN, Ops
+from .conftest import OPS_TOKEN, Ops, traced_event
 from .pickled import pickled_result, queue_pickled
 
 
@@ -175,7 +176,7 @@ async def test_aborting_a_running_job_cancels_it_and_a_retry_delivers_once(
     ops: Ops, worker: Callable[..., Any]
 ) -> None:
     await ops.activity.call("set_chaos", sleep_time=30)  # stores, then holds the answer
-    event = event_body()
+    event = traced_event()
     await enqueue_event(ops.pool, event)
     async with worker():
         await eventually(
@@ -196,6 +197,8 @@ async def test_aborting_a_running_job_cancels_it_and_a_retry_delivers_once(
             lambda: _job(ops, event["id"]), lambda job: job["status"] == "complete"
         )
         assert done["result"]["status"] == 200  # the service had it: stored once
+        assert done["result"]["created"] is False  # the cancelled run had stored it
+        assert ops.answers(event).count(200) == 1  # and the retry ran once
     assert await _stored_copies(ops, event["id"]) == 1
     assert (await ops.api("GET", "/api/ops/dead-letters"))["total"] == 0
 
@@ -237,9 +240,38 @@ async def test_a_job_whose_payload_cannot_be_decoded_is_shown_and_aborted(ops: O
     assert (await ops.api("GET", "/api/ops/dead-letters"))["total"] == 0
 
 
+async def test_a_delivery_in_flight_is_listed_in_progress(
+    ops: Ops, worker: Callable[..., Any]
+) -> None:
+    await ops.activity.call("set_chaos", sleep_time=30)  # each POST is held: jobs stay running
+    event = traced_event()
+    await enqueue_event(ops.pool, event)
+    async with worker():
+        running = await eventually(
+            lambda: ops.api("GET", "/api/ops/jobs?status=in_progress"),
+            lambda body: event["id"] in [item["job_id"] for item in body["items"]],
+            what="the delivery listed in progress",
+        )
+        [item] = [item for item in running["items"] if item["job_id"] == event["id"]]
+        assert (item["status"], item["function"], item["args"]) == (
+            "in_progress",
+            "post_activity",
+            [event],
+        )
+        assert item["tries"] == 1
+        assert running["total"] == len(running["items"]) == 2  # and root's login event
+        second = await ops.api("GET", "/api/ops/jobs?status=in_progress&offset=1&limit=1")
+        assert (second["total"], len(second["items"]), second["next_offset"]) == (2, 1, None)
+        assert second["items"][0]["job_id"] == running["items"][1]["job_id"]
+        assert ops.answers(event) == []  # the POST is still held by the service
+        await ops.activity.call("set_chaos", sleep_time=0)
+        for job in running["items"]:  # so the worker stops at once
+            await ops.api("POST", f"/api/ops/jobs/{job['job_id']}/abort")
+
+
 async def test_dead_letters_list_retry_all_and_delete(ops: Ops, worker: Callable[..., Any]) -> None:
     store = DeadLetterStore(ops.pool)
-    events = [event_body() for _ in range(3)]
+    events = [traced_event() for _ in range(3)]
     for event in events:
         await store.add(
             DeadLetter(id=event["id"], event=event, error="HTTP 503", reason="exhausted", tries=25)
@@ -252,11 +284,13 @@ async def test_dead_letters_list_retry_all_and_delete(ops: Ops, worker: Callable
     assert retried == {"retried": 2, "already_queued": 0, "remaining": 0}
     async with worker():
         for event in events[1:]:
-            await eventually(
+            done = await eventually(
                 lambda event=event: _job(ops, event["id"]), lambda job: job["status"] == "complete"
             )
+            assert done["result"]["created"] is True
     stored = await ops.activity.stored_ids()
     assert [stored.count(event["id"]) for event in events] == [0, 1, 1]
+    assert [ops.answers(event) for event in events] == [[], [201], [201]]  # one run each
 
 
 async def test_retry_all_retries_one_bounded_batch_per_call_oldest_first(ops: Ops) -> None:
@@ -329,7 +363,18 @@ async def test_workers_and_schedules(ops: Ops, worker: Callable[..., Any]) -> No
     )
     assert health["last_run"]["outcome"] == "ok"
     assert health["last_run"]["duration"] >= 0
-    assert health["next_run"].endswith(("0+00:00",))  # on a 10 s boundary
+    asked = datetime.now(UTC)
+    next_run = datetime.fromisoformat(
+        (await ops.api("GET", "/api/ops/schedules"))["items"][0]["next_run"]
+    )
+    # The next 10 s boundary after the moment it was asked (arq's next_cron looks 1 s ahead).
+    assert (next_run.second % 10, next_run.microsecond, next_run.utcoffset()) == (
+        0,
+        0,
+        timedelta(0),
+    )
+    assert asked < next_run <= datetime.now(UTC) + timedelta(seconds=11)
+    assert next_run > datetime.fromisoformat(health["last_run"]["started"])
     assert health["recent_runs"][0] == health["last_run"]
     gone = (await ops.api("GET", "/api/ops/workers"))["gone"]
     assert [(w["state"], w["id"]) for w in gone] == [("stopped", live["id"])]
