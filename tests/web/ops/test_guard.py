@@ -114,6 +114,7 @@ async def _raw(ops: Ops, head: bytes) -> tuple[int, bytes]:
         answer = await asyncio.wait_for(reader.read(), 10)
     finally:
         writer.close()
+        await writer.wait_closed()
     status_line, _, rest = answer.partition(b"\r\n")
     return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
 
