@@ -72,18 +72,20 @@ class ActivityService:
             update={"activity_url": f"http://127.0.0.1:{port}", "activity_token": TEST_TOKEN}
         )
         self.server: TestServer | None = None
-        self.posts: list[tuple[str | None, int]] = []
+        self.posts: list[tuple[str | None, int | None]] = []
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        status: int | None = None  # stays None when the POST is cancelled (client gone)
         try:
             response = await handler(request)
+            status = response.status
         except web.HTTPException as exc:
-            response = exc
+            status = exc.status
             raise
         finally:
             if request.method == "POST" and request.path == "/api/activities":
-                self.posts.append((request.headers.get("X-Request-ID"), response.status))
+                self.posts.append((request.headers.get("X-Request-ID"), status))
         return response
 
     def app(self, **chaos: float) -> web.Application:
