@@ -10,10 +10,9 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["MAX_SLEEP_TIME", "Chaos", "ChaosInvalid"]
+from src.common.settings import MAX_SLEEP_TIME
 
-# Longer than any sane experiment, shorter than clients' timeouts are likely to tolerate.
-MAX_SLEEP_TIME = 60.0
+__all__ = ["MAX_SLEEP_TIME", "Chaos", "ChaosInvalid"]
 
 
 class ChaosInvalid(ValueError):
@@ -42,25 +41,34 @@ class Chaos:
         return asdict(self)
 
     def update(self, body: Any) -> None:
-        """Apply a `PUT /api/chaos` body: one or both values, each checked; all or nothing."""
+        """Apply a `PUT /api/chaos` body: one or both values, each checked; all or nothing.
+
+        Only the values sent are checked: the one left out stays as it is, whatever it is.
+        """
         if not isinstance(body, dict):
             raise ChaosInvalid({"body": "must be a JSON object"})
         errors: dict[str, str] = {}
-        for key in body.keys() - {"sleep_time", "fail_rate"}:
+        for key in body.keys() - _LIMITS.keys():
             errors[key] = "unknown field; give sleep_time, fail_rate or both"
-        if not body.keys() & {"sleep_time", "fail_rate"} and not errors:
+        if not body.keys() & _LIMITS.keys() and not errors:
             errors["body"] = "give sleep_time, fail_rate or both"
-        sleep_time = body.get("sleep_time", self.sleep_time)
-        fail_rate = body.get("fail_rate", self.fail_rate)
-        if not _number(sleep_time) or not 0 <= sleep_time <= MAX_SLEEP_TIME:
-            errors["sleep_time"] = f"must be a number of seconds from 0 to {MAX_SLEEP_TIME:g}"
-        if not _number(fail_rate) or not 0 <= fail_rate <= 1:
-            errors["fail_rate"] = "must be a number from 0 to 1"
+        for key, (highest, problem) in _LIMITS.items():
+            if key in body and not _within(body[key], highest):
+                errors[key] = problem
         if errors:
             raise ChaosInvalid(errors)
-        self.sleep_time = float(sleep_time)
-        self.fail_rate = float(fail_rate)
+        if "sleep_time" in body:
+            self.sleep_time = float(body["sleep_time"])
+        if "fail_rate" in body:
+            self.fail_rate = float(body["fail_rate"])
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+_LIMITS = {
+    "sleep_time": (MAX_SLEEP_TIME, f"must be a number of seconds from 0 to {MAX_SLEEP_TIME:g}"),
+    "fail_rate": (1.0, "must be a number from 0 to 1"),
+}
+
+
+def _within(value: Any, highest: float) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and 0 <= value <= highest

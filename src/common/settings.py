@@ -17,12 +17,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from yarl import URL
 
-__all__ = ["ActivityMode", "Settings", "SettingsError", "load_settings", "load_settings_or_exit"]
+__all__ = [
+    "MAX_SLEEP_TIME",
+    "ActivityMode",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "load_settings_or_exit",
+]
 
 ActivityMode = Literal["async", "sync", "off"]
 
+# The most SLEEP_TIME may be, at start and through PUT /api/chaos alike: longer than any sane
+# experiment, shorter than clients' timeouts are likely to tolerate.
+MAX_SLEEP_TIME = 60.0
+
 Port = Annotated[int, Field(ge=1, le=65535)]
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PositiveSeconds = Annotated[float, Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)]
 
 _DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -71,7 +81,9 @@ class Settings(BaseSettings):
     activity_url: str = Field("http://127.0.0.1:8081", validation_alias=_env("ACTIVITY_URL"))
     activity_token: str | None = Field(None, validation_alias=_env("ACTIVITY_TOKEN"))
     activity_mode: ActivityMode = Field("async", validation_alias=_env("ACTIVITY_MODE"))
-    sleep_time: Seconds = Field(0.0, validation_alias=_env("SLEEP_TIME"))
+    sleep_time: Annotated[float, Field(ge=0, le=MAX_SLEEP_TIME, allow_inf_nan=False)] = Field(
+        0.0, validation_alias=_env("SLEEP_TIME")
+    )
     fail_rate: Annotated[float, Field(ge=0, le=1)] = Field(0.0, validation_alias=_env("FAIL_RATE"))
     secret_key: str | None = Field(None, validation_alias=_env("SECRET_KEY"))
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))

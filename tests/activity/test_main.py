@@ -51,12 +51,15 @@ def test_help_describes_the_settings(tmp_path: Path) -> None:
     assert module.stdout == result.stdout
 
 
-def test_a_bad_setting_exits_2_with_one_line_naming_it(tmp_path: Path) -> None:
-    result = run_wolfit(tmp_path, SLEEP_TIME="abc", ACTIVITY_TOKEN=TEST_TOKEN)
+@pytest.mark.parametrize(("name", "value"), [("SLEEP_TIME", "abc"), ("SLEEP_TIME", "120")])
+def test_a_bad_setting_exits_2_with_one_line_naming_it(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    result = run_wolfit(tmp_path, **{name: value}, ACTIVITY_TOKEN=TEST_TOKEN)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "SLEEP_TIME" in lines[0]
+    assert name in lines[0]
     assert "Traceback" not in result.stderr
 
 

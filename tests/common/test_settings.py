@@ -42,6 +42,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("SLEEP_TIME", "abc"),
         ("SLEEP_TIME", "-1"),
         ("SLEEP_TIME", "nan"),
+        ("SLEEP_TIME", "60.5"),  # PUT /api/chaos allows at most 60
         ("FAIL_RATE", "1.5"),
         ("ACTIVITY_MODE", "fast"),
         ("WEB_PORT", "70000"),
