@@ -6,16 +6,19 @@ for newest-first pages without loading everything) and a hash `wolfit:dead-lette
 
 `retry` re-enqueues the event under its own id, so it still cannot be queued twice, and
 removes the entry only once the job exists; it first deletes arq's result of the failed job,
-because arq refuses a job id whose result is still kept.
+because arq refuses a job id whose result is still kept. `retry_many` does the same for a
+batch in three round trips in all (read the entries; delete the results and enqueue; record
+the retries and remove the entries), which is what lets "retry all" stay fast.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
@@ -23,11 +26,18 @@ from redis.exceptions import RedisError
 
 from .errors import DeadLetterNotFound, QueueUnavailable
 from .keys import DEAD_LETTER_ENTRIES, DEAD_LETTER_INDEX
-from .producer import DELIVERY_FUNCTION, enqueue_once
+from .producer import DELIVERY_FUNCTION, enqueue_script_call
 from .replies import reply
-from .story import append_try, try_record
+from .scripts import ENQUEUE, bound
+from .story import queue_append, try_record
 
-__all__ = ["DeadLetter", "DeadLetterPage", "DeadLetterStore"]
+__all__ = ["DeadLetter", "DeadLetterPage", "DeadLetterStore", "RetryOutcome"]
+
+# What became of one id of `retry_many`: a new job; a job of that id was queued or running
+# already (the entry goes either way); no such entry (retried or deleted meanwhile); or
+# neither a new job nor a queued one (a result key came back between the two steps): the
+# entry is kept, try again.
+RetryOutcome = Literal["requeued", "already_queued", "missing", "not_retried"]
 
 MAX_PAGE = 200
 
@@ -123,6 +133,11 @@ class DeadLetterStore:
         items = [DeadLetter.from_json(raw) for raw in raws if raw is not None]
         return DeadLetterPage(items, int(total), offset, limit)
 
+    async def oldest_ids(self, limit: int) -> Sequence[str]:
+        """The ids of the `limit` entries parked longest ago, oldest first."""
+        ids = await reply(self.redis.zrange(DEAD_LETTER_INDEX, 0, limit - 1))
+        return [raw.decode() if isinstance(raw, bytes) else str(raw) for raw in ids]
+
     async def get(self, event_id: str) -> DeadLetter | None:
         """One entry, or None."""
         raw = await reply(self.redis.hget(DEAD_LETTER_ENTRIES, event_id))
@@ -142,31 +157,73 @@ class DeadLetterStore:
 
         Raises `DeadLetterNotFound` for an unknown id and `QueueUnavailable` if Redis fails.
         """
-        try:
-            return await self._retry(event_id)
-        except (TimeoutError, RedisError, OSError) as exc:
-            raise QueueUnavailable(f"dead letter {event_id} was not retried: {exc}") from exc
-
-    async def _retry(self, event_id: str) -> bool:
-        raw = await reply(self.redis.hget(DEAD_LETTER_ENTRIES, event_id))
-        if raw is None:
+        outcome = (await self.retry_many([event_id]))[event_id]
+        if outcome == "missing":
             raise DeadLetterNotFound(f"no dead letter with id {event_id!r}")
-        entry = DeadLetter.from_json(raw)
-        # The failed run's result would make arq refuse the id; the entry keeps its story.
-        await self.redis.delete(result_key_prefix + event_id)
-        created = await enqueue_once(
-            self.redis, DELIVERY_FUNCTION, entry.event, job_id=event_id, requeued=True
-        )
-        if not created:
-            queued = await self.redis.exists(
-                job_key_prefix + event_id, in_progress_key_prefix + event_id
-            )
-            if not queued:
-                raise QueueUnavailable(f"dead letter {event_id} was not retried: try again")
-        else:
-            record = try_record(0, "requeued", duration=0.0, error=f"retried after: {entry.error}")
-            await append_try(self.redis, event_id, record)
-        await self._remove_if_unchanged(
-            keys=[DEAD_LETTER_INDEX, DEAD_LETTER_ENTRIES], args=[event_id, raw]
-        )
-        return created
+        if outcome == "not_retried":
+            raise QueueUnavailable(f"dead letter {event_id} was not retried: try again")
+        return outcome == "requeued"
+
+    async def retry_many(self, event_ids: Sequence[str]) -> dict[str, RetryOutcome]:
+        """`retry` for each id, in three round trips for the whole batch; answers what became
+        of each id. Raises `QueueUnavailable` if Redis fails (entries not yet removed stay).
+        """
+        try:
+            return await self._retry_many(list(dict.fromkeys(event_ids)))
+        except (TimeoutError, RedisError, OSError) as exc:
+            shown = event_ids[0] if len(event_ids) == 1 else f"batch of {len(event_ids)}"
+            raise QueueUnavailable(f"dead letter {shown} was not retried: {exc}") from exc
+
+    async def _retry_many(self, event_ids: Sequence[str]) -> dict[str, RetryOutcome]:
+        outcomes: dict[str, RetryOutcome] = dict.fromkeys(event_ids, "missing")
+        raws = await reply(self.redis.hmget(DEAD_LETTER_ENTRIES, [*event_ids])) if event_ids else []
+        pairs = zip(event_ids, raws, strict=True)
+        found = {event_id: raw for event_id, raw in pairs if raw is not None}
+        if not found:
+            return outcomes
+        entries = {event_id: DeadLetter.from_json(raw) for event_id, raw in found.items()}
+        created = await self._enqueue(entries)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event_id, entry in entries.items():
+                if created[event_id]:
+                    error = f"retried after: {entry.error}"
+                    record = try_record(0, "requeued", duration=0.0, error=error)
+                    queue_append(pipe, event_id, record)
+                else:  # arq refused the id: fine if its job is queued or running
+                    pipe.exists(job_key_prefix + event_id, in_progress_key_prefix + event_id)
+            answers = iter(await pipe.execute())
+        removable = []
+        for event_id in entries:
+            if created[event_id]:
+                for _ in range(3):  # the story's RPUSH, LTRIM, EXPIRE
+                    next(answers)
+                outcomes[event_id] = "requeued"
+            elif next(answers):
+                outcomes[event_id] = "already_queued"
+            else:
+                outcomes[event_id] = "not_retried"
+                continue
+            removable.append(event_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event_id in removable:
+                await self._remove_if_unchanged(
+                    keys=[DEAD_LETTER_INDEX, DEAD_LETTER_ENTRIES],
+                    args=[event_id, found[event_id]],
+                    client=pipe,
+                )
+            await pipe.execute()
+        return outcomes
+
+    async def _enqueue(self, entries: dict[str, DeadLetter]) -> dict[str, bool]:
+        """Delete each failed run's result (arq would refuse the id while it is kept; the
+        entry keeps the story) and enqueue the event again; answers id -> a new job."""
+        enqueue = bound(self.redis, ENQUEUE)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event_id, entry in entries.items():
+                pipe.delete(result_key_prefix + event_id)
+                keys, args = enqueue_script_call(
+                    self.redis, DELIVERY_FUNCTION, (entry.event,), {"requeued": True}, event_id
+                )
+                await enqueue(keys=keys, args=args, client=pipe)
+            answers = await pipe.execute()
+        return {event_id: bool(answers[2 * n + 1]) for n, event_id in enumerate(entries)}

@@ -36,6 +36,7 @@ __all__ = [
     "create_pool",
     "enqueue_event",
     "enqueue_once",
+    "enqueue_script_call",
 ]
 
 DELIVERY_FUNCTION = "post_activity"
@@ -91,15 +92,26 @@ async def enqueue_once(
     **kwargs)` in one round trip: True if the job was queued, False if a job or a result
     with this id exists (arq's rule). Redis errors propagate as they come.
     """
+    keys, script_args = enqueue_script_call(pool, function, args, kwargs, job_id, defer_by)
+    return bool(await bound(pool, ENQUEUE)(keys=keys, args=script_args))
+
+
+def enqueue_script_call(
+    pool: ArqRedis,
+    function: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    job_id: str,
+    defer_by: float | None = None,
+) -> tuple[list[str], list[Any]]:
+    """The keys and arguments of `scripts.ENQUEUE` for one job, as `enqueue_once` runs it
+    (and as a pipeline of several enqueues, `DeadLetterStore.retry_many`, runs it)."""
     queue = pool.default_queue_name
     enqueued = timestamp_ms()
     score = enqueued + (to_ms(defer_by) or 0)
     job = serialize_job(function, args, kwargs, None, enqueued, serializer=pool.job_serializer)
-    written = await bound(pool, ENQUEUE)(
-        keys=[job_key_prefix + job_id, result_key_prefix + job_id, queue, wake_list(queue)],
-        args=[job_id, job, score - enqueued + pool.expires_extra_ms, score, WAKE_TOKEN_TTL_MS],
-    )
-    return bool(written)
+    keys = [job_key_prefix + job_id, result_key_prefix + job_id, queue, wake_list(queue)]
+    return keys, [job_id, job, score - enqueued + pool.expires_extra_ms, score, WAKE_TOKEN_TTL_MS]
 
 
 async def enqueue_event(pool: ArqRedis, event: ActivityEvent | dict[str, Any]) -> bool:

@@ -13,11 +13,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from .keys import delivery_story
 from .replies import reply
 
-__all__ = ["STORY_MAX_TRIES", "STORY_TTL", "append_try", "read_story", "try_record"]
+__all__ = [
+    "STORY_MAX_TRIES",
+    "STORY_TTL",
+    "append_try",
+    "queue_append",
+    "read_story",
+    "try_record",
+]
 
 STORY_TTL = 7 * 24 * 3600
 STORY_MAX_TRIES = 200  # newest kept; DELIVERY_MAX_TRIES may be up to 1,000
@@ -58,15 +66,20 @@ async def append_try(
     redis: Redis, job_id: str, record: dict[str, Any], *, read_back: bool = False
 ) -> list[dict[str, Any]]:
     """Append `record` to the job's story in one round trip; the whole story if `read_back`."""
-    key = delivery_story(job_id)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.rpush(key, json.dumps(record, separators=(",", ":")))
-        pipe.ltrim(key, -STORY_MAX_TRIES, -1)
-        pipe.expire(key, STORY_TTL)
+        queue_append(pipe, job_id, record)
         if read_back:
-            pipe.lrange(key, 0, -1)
+            pipe.lrange(delivery_story(job_id), 0, -1)
         results = await pipe.execute()
     return [json.loads(item) for item in results[3]] if read_back else [record]
+
+
+def queue_append(pipe: Pipeline, job_id: str, record: dict[str, Any]) -> None:
+    """Queue on `pipe` the three commands that append `record` to the job's story."""
+    key = delivery_story(job_id)
+    pipe.rpush(key, json.dumps(record, separators=(",", ":")))
+    pipe.ltrim(key, -STORY_MAX_TRIES, -1)
+    pipe.expire(key, STORY_TTL)
 
 
 async def read_story(redis: Redis, job_id: str) -> list[dict[str, Any]]:

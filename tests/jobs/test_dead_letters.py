@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
@@ -11,8 +10,9 @@ from src.common.events import ActivityEvent
 from src.common.settings import Settings
 from src.jobs import DeadLetter, DeadLetterNotFound, DeadLetterStore, QueueUnavailable, create_pool
 from src.jobs.keys import QUEUE_NAME
-from src.jobs.producer import enqueue_once
 from src.jobs.story import read_story
+
+from .helpers import CountingConnection
 
 
 def _entry(n: int = 0, **changes: object) -> DeadLetter:
@@ -109,26 +109,63 @@ async def test_retrying_an_event_that_is_queued_already_makes_no_second_job(
     assert await store.count() == 0
 
 
-async def test_an_entry_parked_again_during_the_retry_is_not_dropped(
-    pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_entry_parked_again_during_the_retry_is_not_dropped(pool: ArqRedis) -> None:
     store = DeadLetterStore(pool)
     entry = _entry()
     await store.add(entry)
     newer = _entry(id=entry.id, error="HTTP 400 this time", reason="rejected")
+    enqueue = store._enqueue
 
-    async def enqueued_then_parked_again(*args: Any, **kwargs: Any) -> bool:
+    async def enqueued_then_parked_again(entries: dict[str, DeadLetter]) -> dict[str, bool]:
         # Between the retry's enqueue and its removal of the entry, a worker runs the job,
         # which fails again and parks a newer entry under the same id.
-        created = await enqueue_once(*args, **kwargs)
+        created = await enqueue(entries)
         await store.add(newer)
         return created
 
-    monkeypatch.setattr("src.jobs.dead_letters.enqueue_once", enqueued_then_parked_again)
+    store._enqueue = enqueued_then_parked_again  # type: ignore[method-assign]
     assert await store.retry(entry.id) is True
     assert await store.get(entry.id) == newer
     assert [item.id for item in (await store.list()).items] == [entry.id]
     assert await pool.zcard(QUEUE_NAME) == 1
+
+
+async def test_retry_many_says_what_became_of_each_id(pool: ArqRedis) -> None:
+    store = DeadLetterStore(pool)
+    fresh, queued = _entry(1), _entry(2)
+    for entry in (fresh, queued):
+        await store.add(entry)
+    await pool.set(f"arq:result:{fresh.id}", b"{}")  # the failed run's result
+    await pool.enqueue_job("post_activity", queued.event, _job_id=queued.id)
+    outcomes = await store.retry_many([fresh.id, queued.id, "no-such-letter", fresh.id])
+    assert outcomes == {
+        fresh.id: "requeued",
+        queued.id: "already_queued",
+        "no-such-letter": "missing",
+    }
+    jobs = {job.job_id: job for job in await pool.queued_jobs()}
+    assert set(jobs) == {fresh.id, queued.id}
+    assert (jobs[fresh.id].args, jobs[fresh.id].kwargs) == ([fresh.event], {"requeued": True})
+    assert await store.count() == 0
+    assert [item["outcome"] for item in await read_story(pool, fresh.id)] == ["requeued"]
+    assert await read_story(pool, queued.id) == []
+
+
+async def test_retry_many_costs_the_same_round_trips_for_any_batch(
+    counting_pool: ArqRedis,
+) -> None:
+    store = DeadLetterStore(counting_pool)
+    costs = []
+    for size in (5, 50):
+        entries = [_entry(n) for n in range(size)]
+        for entry in entries:
+            await store.add(entry)
+        before = CountingConnection.writes
+        outcomes = await store.retry_many([entry.id for entry in entries])
+        costs.append(CountingConnection.writes - before)
+        assert set(outcomes.values()) == {"requeued"}
+    assert costs[0] == costs[1]
+    assert await counting_pool.zcard(QUEUE_NAME) == 55
 
 
 async def test_a_retry_that_cannot_reach_redis_keeps_the_entry(
