@@ -7,6 +7,8 @@ that line on stderr and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
@@ -36,6 +38,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 PositiveSeconds = Annotated[float, Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)]
 
 _DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 class SettingsError(ValueError):
@@ -58,6 +61,24 @@ def _check_url(value: str, schemes: tuple[str, ...], *, needs_host: bool) -> str
         )
     if needs_host and not url.host:
         raise ValueError(f"{value!r} has no host")
+    return value
+
+
+def _check_host(value: str) -> str:
+    """An IP address (`127.0.0.1`, `::1`, `0.0.0.0`) or a host name (RFC 1123)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        labels = value.removesuffix(".").split(".")
+        if (
+            len(value) <= 253
+            and all(_HOST_LABEL.fullmatch(label) for label in labels)
+            and not labels[-1].isdigit()  # 256.1.1.1 is a bad address, not a name
+        ):
+            return value
+        raise ValueError(
+            "must be an IP address such as 127.0.0.1 or 0.0.0.0, or a host name such as localhost"
+        ) from None
     return value
 
 
@@ -130,6 +151,11 @@ class Settings(BaseSettings):
         if value is None:
             return None
         return _check_url(value, ("redis", "rediss", "unix"), needs_host=False)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _check_host(value)
 
     @field_validator("activity_url", "alert_webhook_url")
     @classmethod

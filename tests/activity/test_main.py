@@ -51,7 +51,9 @@ def test_help_describes_the_settings(tmp_path: Path) -> None:
     assert module.stdout == result.stdout
 
 
-@pytest.mark.parametrize(("name", "value"), [("SLEEP_TIME", "abc"), ("SLEEP_TIME", "120")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("SLEEP_TIME", "abc"), ("SLEEP_TIME", "120"), ("HOST", "256.1.1.1")]
+)
 def test_a_bad_setting_exits_2_with_one_line_naming_it(
     tmp_path: Path, name: str, value: str
 ) -> None:

@@ -65,6 +65,12 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("ACTIVITY_DB_URL", "sqlite:///"),
         ("ACTIVITY_TOKEN", "short"),
         ("DELIVERY_BACKOFF_BASE", "0"),
+        ("HOST", "256.1.1.1"),  # once a socket.gaierror traceback at bind time
+        ("HOST", "1.2.3"),
+        ("HOST", "bad host"),
+        ("HOST", "-activity"),
+        ("HOST", "db..internal"),
+        ("HOST", "activity:8081"),
     ],
 )
 def test_a_bad_value_names_its_variable(
@@ -76,6 +82,15 @@ def test_a_bad_value_names_its_variable(
     message = str(caught.value)
     assert message.startswith(f"{name}=")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "activity", "activity.internal."],  # noqa: S104
+)
+def test_host_is_an_ip_address_or_a_host_name(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    monkeypatch.setenv("HOST", host)
+    assert load_settings().host == host
 
 
 def test_keyword_overrides_use_field_names(tmp_path: object) -> None:
