@@ -54,13 +54,11 @@ def _check_url(value: str, schemes: tuple[str, ...], *, needs_host: bool) -> str
     try:
         url = URL(value)
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a URL ({exc})") from None
+        raise ValueError(f"is not a URL ({exc})") from None
     if url.scheme not in schemes:
-        raise ValueError(
-            f"{value!r} must start with one of {', '.join(s + '://' for s in schemes)}"
-        )
+        raise ValueError(f"must start with one of {', '.join(s + '://' for s in schemes)}")
     if needs_host and not url.host:
-        raise ValueError(f"{value!r} has no host")
+        raise ValueError("has no host")
     return value
 
 
@@ -170,7 +168,7 @@ class Settings(BaseSettings):
         if value.startswith("sqlite:///"):
             path = value.removeprefix("sqlite:///")
             if path in ("", ":memory:"):
-                raise ValueError(f"{value!r} must name a database file, e.g. sqlite:///var/a.db")
+                raise ValueError("must name a database file, e.g. sqlite:///var/a.db")
             return value
         return _check_url(value, ("mongodb", "mongodb+srv"), needs_host=True)
 
@@ -180,9 +178,10 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError(f"{value!r} is not a database URL") from None
+            raise ValueError("is not a database URL") from None
         if url.drivername not in _DATABASE_DRIVERS:
-            raise ValueError(f"{value!r} must start with one of {', '.join(_DATABASE_DRIVERS)}://")
+            drivers = ", ".join(driver + "://" for driver in _DATABASE_DRIVERS)
+            raise ValueError(f"must start with one of {drivers}")
         return value
 
     @field_validator("activity_token", "secret_key", "ops_token")
@@ -206,12 +205,33 @@ def env_name(field: str) -> str:
     return _ENV_NAMES[field]
 
 
+# Settings whose values an error line never shows, and the parts of URLs it masks: the
+# password of `user:password@` and a `password=` query parameter.
+_SECRET_FIELDS = frozenset({"activity_token", "secret_key", "ops_token"})
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:]*):.*@")
+_QUERY_PASSWORD = re.compile(r"(?i)(\bpassword=)[^&]*")
+
+
+def _shown(field: str, value: Any) -> str:
+    """How a rejected value appears in the error line: secrets hidden, passwords masked."""
+    if field in _SECRET_FIELDS:
+        return "<hidden>"
+    if isinstance(value, str):
+        return repr(_QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", value)))
+    return repr(value)
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    name = next((env for f, env in _ENV_NAMES.items() if field in (f, env)), field)
+    given = str(first["loc"][0]) if first["loc"] else ""
+    field, name = next(
+        ((f, env) for f, env in _ENV_NAMES.items() if given in (f, env)), (given, given)
+    )
+    value = first.get("input")
     message = first["msg"].removeprefix("Value error, ")
-    return f"{name}={first.get('input')!r}: {message}"
+    if isinstance(value, str) and value and value in message:  # never twice, never in clear
+        message = message.replace(value, "<hidden>" if field in _SECRET_FIELDS else "***")
+    return f"{name}={_shown(field, value)}: {message}"
 
 
 def load_settings(**overrides: Any) -> Settings:

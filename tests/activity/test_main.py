@@ -52,7 +52,13 @@ def test_help_describes_the_settings(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("SLEEP_TIME", "abc"), ("SLEEP_TIME", "120"), ("HOST", "256.1.1.1")]
+    ("name", "value"),
+    [
+        ("SLEEP_TIME", "abc"),
+        ("SLEEP_TIME", "120"),
+        ("HOST", "256.1.1.1"),
+        ("ACTIVITY_DB_URL", "postgres://app:hunter2@db/events"),
+    ],
 )
 def test_a_bad_setting_exits_2_with_one_line_naming_it(
     tmp_path: Path, name: str, value: str
@@ -63,6 +69,14 @@ def test_a_bad_setting_exits_2_with_one_line_naming_it(
     assert len(lines) == 1
     assert name in lines[0]
     assert "Traceback" not in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_a_bad_token_exits_2_without_showing_it(tmp_path: Path) -> None:
+    result = run_wolfit(tmp_path, ACTIVITY_TOKEN="hunter2")
+    assert result.returncode == 2
+    assert result.stderr.startswith("wolfit: bad setting ACTIVITY_TOKEN=")
+    assert "hunter2" not in result.stderr
 
 
 def test_a_missing_token_exits_2_with_one_line_saying_so(tmp_path: Path) -> None:

@@ -93,6 +93,33 @@ def test_host_is_an_ip_address_or_a_host_name(monkeypatch: pytest.MonkeyPatch, h
     assert load_settings().host == host
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "secret"),
+    [
+        ("ACTIVITY_TOKEN", "hunter2", "hunter2"),
+        ("SECRET_KEY", "my-secret", "my-secret"),
+        ("OPS_TOKEN", "opstoken", "opstoken"),
+        ("DATABASE_URL", "mysql://root:hunter2@db/wolfit", "hunter2"),
+        ("DATABASE_URL", "postgresql://app:hunter2@db/wolfit", "hunter2"),
+        ("ACTIVITY_DB_URL", "postgres://app:s3cr3t@db/events", "s3cr3t"),
+        ("REDIS_URL", "http://:redis-pass@cache:6379/0", "redis-pass"),
+        ("REDIS_URL", "http://user:p@ss@cache/0", "p@ss"),
+        ("REDIS_URL", "http://cache/0?password=q-pass&db=1", "q-pass"),
+    ],
+)
+def test_a_rejected_value_never_shows_a_secret(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, secret: str
+) -> None:
+    """The line once printed ACTIVITY_TOKEN='short': it names the variable and the problem."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{name}=")
+    assert secret not in message
+    assert "must" in message
+
+
 def test_keyword_overrides_use_field_names(tmp_path: object) -> None:
     assert load_settings(sleep_time=0.3).sleep_time == 0.3
     with pytest.raises(SettingsError, match=r"^FAIL_RATE="):
