@@ -23,7 +23,8 @@ failures). Logs are JSON lines on stderr."""
 
 
 def main(argv: list[str]) -> int | None:
-    """Run the service until SIGINT or SIGTERM; 2 for a bad setting or a missing token."""
+    """Run the service until SIGINT or SIGTERM; 2 for a bad setting or a missing token,
+    1 when its address cannot be listened on."""
     parser = argparse.ArgumentParser(
         prog="wolfit activity",
         description=DESCRIPTION,
@@ -50,6 +51,8 @@ def main(argv: list[str]) -> int | None:
         host=settings.host,
         port=settings.activity_port,
         name=f"activity service ({settings.activity_db_url.split('://')[0]})",
+        program="wolfit activity",
+        port_variable="ACTIVITY_PORT",
     )
     return None
 

@@ -1,36 +1,81 @@
 """Run a service on uvloop, stopping cleanly on SIGINT and SIGTERM.
 
 Processes started in the background of a non-interactive shell ignore SIGINT, so both
-signals get explicit handlers (`web.run_app` installs them; `run` does the same).
+signals get explicit handlers (`web.run_app` installs them; `run` does the same). An
+address that cannot be listened on (a port in use, a host that is not this machine's) ends
+the process with one line naming the setting to change, never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import signal
+import socket
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
 import uvloop
 from aiohttp import web
 
-__all__ = ["run", "run_app"]
+__all__ = ["cannot_listen", "run", "run_app"]
 
 log = logging.getLogger(__name__)
 
+# What a failed bind says: the port is taken or privileged, or the address is not ours.
+_PORT_ERRORS = frozenset({errno.EADDRINUSE, errno.EACCES})
+_HOST_ERRORS = frozenset({errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
 
-def run_app(app: web.Application, *, host: str, port: int, name: str) -> None:
-    """Serve an aiohttp app on uvloop until SIGINT or SIGTERM, then run its cleanups."""
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        loop=uvloop.new_event_loop(),
-        access_log=None,
-        shutdown_timeout=10,
-        print=lambda _: log.info("%s listening on http://%s:%d", name, host, port),
-    )
+
+def run_app(
+    app: web.Application,
+    *,
+    host: str,
+    port: int,
+    name: str,
+    program: str | None = None,
+    port_variable: str | None = None,
+) -> None:
+    """Serve an aiohttp app on uvloop until SIGINT or SIGTERM, then run its cleanups.
+
+    When the address cannot be listened on, print one line (`program`: cannot listen on
+    host:port (`port_variable` or HOST): why) and exit with status 1.
+    """
+    try:
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            loop=uvloop.new_event_loop(),
+            access_log=None,
+            shutdown_timeout=10,
+            print=lambda _: log.info("%s listening on http://%s:%d", name, host, port),
+        )
+    except OSError as exc:
+        line = cannot_listen(exc, host=host, port=port, port_variable=port_variable)
+        if line is None:
+            raise
+        print(f"{program or 'wolfit ' + name}: {line}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cannot_listen(
+    exc: OSError, *, host: str, port: int, port_variable: str | None = None
+) -> str | None:
+    """Why `host:port` cannot be listened on, naming the setting to change; None when
+    `exc` is not a failure to listen."""
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        reason, variable = (exc.strerror or str(exc)).lower(), "HOST"
+    elif exc.errno in _PORT_ERRORS | _HOST_ERRORS:
+        reason = os.strerror(exc.errno).lower()
+        variable = "HOST" if exc.errno in _HOST_ERRORS else port_variable or "the port"
+    else:
+        return None
+    return f"cannot listen on {address} ({variable}): {reason}"
 
 
 def run(main: Coroutine[Any, Any, Any]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +86,39 @@ def test_a_missing_token_exits_2_with_one_line_saying_so(tmp_path: Path) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "ACTIVITY_TOKEN" in lines[0]
+
+
+def test_a_port_in_use_exits_1_with_one_line_naming_it(tmp_path: Path) -> None:
+    """It once ended in an OSError traceback (errno 98) and exit status 1."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_wolfit(
+            tmp_path,
+            ACTIVITY_TOKEN=TEST_TOKEN,
+            ACTIVITY_PORT=str(port),
+            ACTIVITY_DB_URL=f"sqlite:///{tmp_path / 'activity.sqlite3'}",
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"wolfit activity: cannot listen on 127.0.0.1:{port} (ACTIVITY_PORT): "
+        "address already in use"
+    ]
+
+
+def test_an_address_not_of_this_machine_exits_1_naming_host(tmp_path: Path) -> None:
+    port = free_port()
+    result = run_wolfit(
+        tmp_path,
+        ACTIVITY_TOKEN=TEST_TOKEN,
+        HOST="192.0.2.1",  # TEST-NET-1: a valid address that no machine here has
+        ACTIVITY_PORT=str(port),
+        ACTIVITY_DB_URL=f"sqlite:///{tmp_path / 'activity.sqlite3'}",
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"wolfit activity: cannot listen on 192.0.2.1:{port} (HOST): "
+        "cannot assign requested address"
+    ]
 
 
 def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]:
