@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -15,7 +15,7 @@ from src.common.events import EventInvalid, parse_event
 
 from .bodies import read_json
 from .chaos import ChaosInvalid
-from .keys import ACTIVITY_METRICS_KEY, CHAOS_KEY, STORE_KEY
+from .keys import ACTIVITY_METRICS_KEY, CHAOS_KEY, CLOCK_KEY, STORE_KEY
 from .middlewares import RETRY_AFTER_STORE
 from .openapi import openapi_json
 from .query import QueryInvalid, encode_cursor, parse_activity_query, parse_stats_minutes
@@ -113,7 +113,7 @@ async def get_stats(request: web.Request) -> web.Response:
     except QueryInvalid as exc:
         raise json_error(web.HTTPBadRequest, "invalid query", fields=exc.fields) from None
     store = request.app[STORE_KEY]
-    now = datetime.now(UTC)
+    now = request.app[CLOCK_KEY]()
     until = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     since = until - timedelta(minutes=minutes)
     counts = await store.count_by_minute(since, until)

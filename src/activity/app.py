@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -14,19 +15,30 @@ from . import api
 from .bodies import MAX_BODY_BYTES
 from .chaos import Chaos
 from .instruments import ActivityMetrics
-from .keys import ACTIVITY_METRICS_KEY, CHAOS_KEY, SETTINGS_KEY, STORE_KEY, TOKEN_KEY
+from .keys import (
+    ACTIVITY_METRICS_KEY,
+    CHAOS_KEY,
+    CLOCK_KEY,
+    SETTINGS_KEY,
+    STORE_KEY,
+    TOKEN_KEY,
+    Clock,
+)
 from .middlewares import auth_middleware, error_middleware
 from .store import ActivityStore, store_from_url
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, *, store: ActivityStore | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, store: ActivityStore | None = None, clock: Clock | None = None
+) -> web.Application:
     """The activity service for `settings`, on `store` or the one `ACTIVITY_DB_URL` names.
 
     No I/O here: the store opens when the app starts and closes when it stops (the app
     owns it, also when given). `settings.activity_token` must be set; `wolfit activity`
-    fills it in from `var/` when the environment does not.
+    fills it in from `var/` when the environment does not. `clock` (the system's by
+    default) lets tests fix the time that stats windows end at.
     """
     if not settings.activity_token:
         raise ValueError("create_app needs settings.activity_token (ACTIVITY_TOKEN)")
@@ -38,11 +50,16 @@ def create_app(settings: Settings, *, store: ActivityStore | None = None) -> web
     app[SETTINGS_KEY] = settings
     app[TOKEN_KEY] = settings.activity_token.encode()
     app[CHAOS_KEY] = Chaos(sleep_time=settings.sleep_time, fail_rate=settings.fail_rate)
+    app[CLOCK_KEY] = clock or _now
     app[METRICS_KEY] = metrics
     app[ACTIVITY_METRICS_KEY] = ActivityMetrics(metrics.registry)
     app.cleanup_ctx.append(_store_context(store))
     _add_routes(app.router, metrics)
     return app
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _add_routes(router: web.UrlDispatcher, metrics: HttpMetrics) -> None:

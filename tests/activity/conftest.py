@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from src.activity import create_app
+from src.activity.keys import Clock
 from src.activity.store import ActivityStore
 from src.common.settings import Settings
 from tests.support.activity import STORE_KINDS, drop_real_database, make_store
@@ -54,11 +55,15 @@ def activity_client(
 ) -> ClientFactory:
     """Start the activity app (SQLite unless `store=` is given) and answer a test client.
 
-    Keyword arguments change settings (`sleep_time=0.3`).
+    `clock=` fixes the time; other keyword arguments change settings (`sleep_time=0.3`).
     """
 
-    async def start(store: ActivityStore | None = None, **changes: object) -> TestClient:
-        app = create_app(settings.model_copy(update=changes), store=store or sqlite_store)
+    async def start(
+        store: ActivityStore | None = None, clock: Clock | None = None, **changes: object
+    ) -> TestClient:
+        app = create_app(
+            settings.model_copy(update=changes), store=store or sqlite_store, clock=clock
+        )
         return await aiohttp_client(app)
 
     return start

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -453,26 +454,36 @@ async def test_one_event_by_id_is_200_or_404(client: TestClient) -> None:
 # -- GET /api/stats ---------------------------------------------------------------------
 
 
-async def test_stats_count_per_type_and_minute(client: TestClient) -> None:
-    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+async def test_stats_count_per_type_and_minute(activity_client: ClientFactory) -> None:
+    """The clock is fixed: events of "now" once fell in the next minute when the test ran
+    across a minute boundary."""
+    now = datetime(2026, 11, 22, 10, 30, 59, 999_999, tzinfo=UTC)
+    client = await activity_client(clock=lambda: now)
     await post_all(
         client,
-        event_body(type="post.vote", timestamp=now),
-        event_body(type="post.vote", timestamp=now),
-        event_body(type="user.login", timestamp=now),
-        event_body(type="user.login", timestamp="2020-01-01T00:00:00Z"),
+        event_body(type="post.vote", timestamp="2026-11-22T10:30:00Z"),
+        event_body(type="post.vote", timestamp="2026-11-22T10:30:59.999999Z"),
+        event_body(type="user.login", timestamp="2026-11-22T10:30:30Z"),
+        event_body(type="user.login", timestamp="2026-11-22T10:26:00Z"),  # first minute
+        event_body(type="user.login", timestamp="2026-11-22T10:25:59.999999Z"),  # before
+        event_body(type="user.login", timestamp="2026-11-22T10:31:00Z"),  # after
     )
     response = await client.get("/api/stats", params={"minutes": "5"}, headers=AUTH)
     assert response.status == 200
     stats = await response.json()
-    assert stats["minutes"] == 5
-    assert stats["total"] == 3
-    assert stats["stored_total"] == 4
-    assert stats["by_type"] == {"post.vote": 2, "user.login": 1}
-    assert len(stats["by_minute"]) == 5
-    assert stats["by_minute"][-1]["minute"][:16] == now[:16]
+    assert (stats["minutes"], stats["since"], stats["until"]) == (
+        5,
+        "2026-11-22T10:26:00+00:00",
+        "2026-11-22T10:31:00+00:00",
+    )
+    assert stats["total"] == 4
+    assert stats["stored_total"] == 6
+    assert stats["by_type"] == {"post.vote": 2, "user.login": 2}
+    assert [minute["minute"] for minute in stats["by_minute"]] == [
+        f"2026-11-22T10:{minute}:00+00:00" for minute in range(26, 31)
+    ]
+    assert [minute["count"] for minute in stats["by_minute"]] == [1, 0, 0, 0, 3]
     assert stats["by_minute"][-1]["by_type"] == {"post.vote": 2, "user.login": 1}
-    assert [minute["count"] for minute in stats["by_minute"][:-1]] == [0, 0, 0, 0]
 
 
 async def test_stats_default_to_an_hour(client: TestClient) -> None:
