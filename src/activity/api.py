@@ -12,6 +12,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from src.common.events import EventInvalid, parse_event
+from src.common.runner import loop_name
 
 from .bodies import read_json
 from .chaos import ChaosInvalid
@@ -140,9 +141,15 @@ async def put_chaos(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the store accepts writes, 503 otherwise; no token needed."""
+    """200 when the store accepts writes, 503 otherwise; no token needed. `loop` says
+    whether the service runs on uvloop, as `wolfit activity` makes it."""
     store = request.app[STORE_KEY]
-    answer = {"service": "activity", "store": store.kind, **request.app[CHAOS_KEY].as_dict()}
+    answer = {
+        "service": "activity",
+        "store": store.kind,
+        "loop": loop_name(),
+        **request.app[CHAOS_KEY].as_dict(),
+    }
     try:
         await store.ping()
     except StoreUnavailable as exc:

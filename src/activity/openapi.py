@@ -168,6 +168,10 @@ def _schemas() -> Json:
                 "status": {"enum": ["ok", "unavailable"]},
                 "store": {"enum": ["sqlite", "mongodb"]},
                 "service": {"type": "string"},
+                "loop": {
+                    "type": "string",
+                    "description": "The event loop serving: uvloop as `wolfit activity` runs.",
+                },
                 "sleep_time": {"type": "number"},
                 "fail_rate": {"type": "number"},
                 "error": {"type": "string"},

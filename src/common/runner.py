@@ -21,7 +21,7 @@ from typing import Any
 import uvloop
 from aiohttp import web
 
-__all__ = ["cannot_listen", "run", "run_app"]
+__all__ = ["cannot_listen", "loop_name", "run", "run_app"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,9 @@ def run_app(
             loop=uvloop.new_event_loop(),
             access_log=None,
             shutdown_timeout=10,
-            print=lambda _: log.info("%s listening on http://%s:%d", name, host, port),
+            print=lambda _: log.info(
+                "%s listening on http://%s:%d on %s", name, host, port, loop_name()
+            ),
         )
     except OSError as exc:
         line = cannot_listen(exc, host=host, port=port, port_variable=port_variable)
@@ -76,6 +78,13 @@ def cannot_listen(
     else:
         return None
     return f"cannot listen on {address} ({variable}): {reason}"
+
+
+def loop_name() -> str:
+    """The running event loop's kind, "uvloop" or "asyncio", so that a service can show
+    (in its log and /healthz) that it really runs on uvloop."""
+    loop = asyncio.get_running_loop()
+    return "uvloop" if isinstance(loop, uvloop.Loop) else type(loop).__module__.split(".")[0]
 
 
 def run(main: Coroutine[Any, Any, Any]) -> Any:

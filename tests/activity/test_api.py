@@ -561,6 +561,7 @@ async def test_healthz_needs_no_token_and_names_the_store(client: TestClient) ->
     health = await response.json()
     assert health["status"] == "ok"
     assert health["store"] == "sqlite"
+    assert health["loop"] == "asyncio"  # pytest's loop; `wolfit activity` runs uvloop
 
 
 async def test_healthz_names_mongodb(activity_client: ClientFactory, tmp_path: Path) -> None:

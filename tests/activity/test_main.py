@@ -188,6 +188,20 @@ def test_events_survive_a_crash_and_a_restart(tmp_path: Path) -> None:
     assert first["service"] == "activity"
 
 
+def test_the_service_runs_on_uvloop(tmp_path: Path) -> None:
+    port = free_port()
+    with service(tmp_path, port) as process:
+        status, health = call(port, "GET", "/healthz")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert (status, health["loop"]) == (200, "uvloop")
+    records = [json.loads(line) for line in (tmp_path / "service.log").read_text().splitlines()]
+    assert any(
+        "listening on" in record["message"] and record["message"].endswith(" on uvloop")
+        for record in records
+    ), records
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_the_service_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
     port = free_port()
