@@ -5,9 +5,11 @@ and a single writer task commits whatever events are waiting in one transaction 
 commit), so one fsync covers a whole burst of concurrent POSTs. Reads use a second
 connection, which WAL lets run beside the writer.
 
-When the file cannot be opened, or another process holds the write lock past the busy
-timeout, calls raise `StoreUnavailable`; a connection that failed for any reason other
-than a lock is dropped and opened again by the next call, so the store recovers by itself.
+When the file cannot be opened or read (I/O, a full disk, not a database), or another
+process holds the write lock past the busy timeout, calls raise `StoreUnavailable`; a
+connection that failed for any reason other than a lock is dropped and opened again by the
+next call, so the store recovers by itself. Any other SQLite error (a statement it refuses)
+is a bug, raised as it is: it must not pass for an outage that clients retry.
 """
 
 from __future__ import annotations
