@@ -23,7 +23,7 @@ import redis as sync_redis
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job, serialize_result
 
-from src.activity.store.sqlite_schema import INSERT, SCHEMA, SCHEMA_VERSION
+from src.activity.store.sqlite_schema import INSERT, SCHEMA, SCHEMA_VERSION, event_row
 from src.jobs import DELIVERY_FUNCTION, DeadLetter, job_serializer
 from src.jobs.keys import (
     DEAD_LETTER_ENTRIES,
@@ -132,17 +132,7 @@ def fill_events(path: Path, events: int) -> None:
                 for number in range(first, min(events, first + CHUNK * 4)):
                     event = _event(rng.randrange(10**9), start + step * number)
                     event["received_at"] = received
-                    rows.append(
-                        (
-                            event["id"],
-                            event["type"],
-                            event["user_id"],
-                            event["username"],
-                            event["timestamp"],
-                            event["details"],
-                            json.dumps(event, separators=(",", ":")),
-                        )
-                    )
+                    rows.append(event_row(event))
                 connection.executemany(INSERT, rows)
     finally:
         connection.close()

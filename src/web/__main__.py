@@ -47,7 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     from .schema import SchemaOutdated
 
     try:
-        run_app(create_app(settings), host=settings.host, port=settings.web_port, name="web")
+        run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.web_port,
+            name="web",
+            program="wolfit web",
+            port_variable="WEB_PORT",
+        )
     except SchemaOutdated as exc:
         print(f"wolfit web: {exc}", file=sys.stderr)
         return 2

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from src.common.embedded_redis import free_port
 from src.web.__main__ import main
+from src.web.commands.migrate import main as migrate
 
 
 @pytest.fixture
@@ -54,3 +56,21 @@ def test_a_bad_mode_names_the_variable(
         main([])
     assert exited.value.code == 2
     assert "ACTIVITY_MODE" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_line_naming_web_port(
+    environment: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ACTIVITY_TOKEN", "t" * 32)
+    monkeypatch.setenv("ACTIVITY_MODE", "off")
+    assert migrate([]) == 0
+    capsys.readouterr()
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("WEB_PORT", str(port))
+        with pytest.raises(SystemExit) as exited:
+            main([])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"wolfit web: cannot listen on 127.0.0.1:{port} (WEB_PORT): address already in use"
+    ]

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from src.common.activity_client import ActivityRejected, ActivityUnavailable
+from src.common.settings import MAX_SLEEP_TIME
 
 from ..keys import ACTIVITY_CLIENT
 from .page import operator, render_page, set_notice
@@ -36,10 +37,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_SLEEP_TIME = 60.0
 MAX_FAIL_RATE = 1.0
 _FIELDS = {
-    "sleep_time": (MAX_SLEEP_TIME, "must be a number of seconds from 0 to 60, such as 0.5"),
+    "sleep_time": (
+        MAX_SLEEP_TIME,
+        f"must be a number of seconds from 0 to {MAX_SLEEP_TIME:g}, such as 0.5",
+    ),
     "fail_rate": (MAX_FAIL_RATE, "must be a fraction from 0 to 1, such as 0.2 (20% fail)"),
 }
 UNAVAILABLE = (
