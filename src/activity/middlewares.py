@@ -4,7 +4,6 @@ into a JSON answer, so that no input produces an HTML page or a bare 500.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from aiohttp.typedefs import Handler
 
 from src.common.metrics import route_label
 from src.common.middleware import REQUEST_ID_KEY
+from src.common.tokens import tokens_match
 
 from .keys import ACTIVITY_METRICS_KEY, TOKEN_KEY
 from .responses import json_error
@@ -43,8 +43,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 "missing bearer token: send Authorization: Bearer $ACTIVITY_TOKEN",
                 headers={"WWW-Authenticate": _BEARER_CHALLENGE},
             )
-        given = token.encode("utf-8", "surrogateescape")
-        if not hmac.compare_digest(given, request.app[TOKEN_KEY]):
+        if not tokens_match(request.app[TOKEN_KEY], token):
             raise json_error(
                 web.HTTPUnauthorized,
                 "wrong bearer token: use the ACTIVITY_TOKEN this service was started with",

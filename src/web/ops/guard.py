@@ -15,11 +15,12 @@ before the router's 404, so a visitor cannot probe which admin pages exist.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from src.common.tokens import tokens_match
 
 from ..auth import current_user
 from ..events import builders
@@ -53,12 +54,6 @@ def _unauthorized(message: str) -> web.HTTPUnauthorized:
     )
 
 
-def _header_bytes(value: str) -> bytes:
-    """A header value as the bytes that were sent: aiohttp decodes header bytes that are not
-    UTF-8 to surrogates, which plain `encode()` refuses (a 500 instead of a 401 or 403)."""
-    return value.encode("utf-8", "surrogateescape")
-
-
 def _bearer(request: web.Request) -> Principal:
     """The OPS_TOKEN principal, or a 401 saying what is wrong with the header."""
     header = request.headers.get("Authorization", "")
@@ -71,7 +66,7 @@ def _bearer(request: web.Request) -> Principal:
             "The ops API takes no bearer token: OPS_TOKEN is not set on this server. "
             "Log in as an admin, or set OPS_TOKEN."
         )
-    if not hmac.compare_digest(_header_bytes(token.strip()), expected.encode()):
+    if not tokens_match(expected, token.strip()):
         raise _unauthorized("Wrong ops token.")
     return Principal("token", "ops-token")
 
@@ -126,7 +121,7 @@ async def _forbidden_answer(request: web.Request, area: str, user: User | None) 
 async def _check_csrf(request: web.Request) -> None:
     expected = await csrf_token(request)
     sent = request.headers.get(CSRF_HEADER, "")
-    if not hmac.compare_digest(expected.encode(), _header_bytes(sent)):
+    if not tokens_match(expected, sent):
         raise web.HTTPForbidden(
             text=f"Send the session's CSRF token in the {CSRF_HEADER} header "
             "(cookie-authenticated calls that change something need it)."

@@ -8,19 +8,20 @@ nothing changes. Handlers authenticated otherwise (a bearer token, not a cookie)
 
 The middleware reads the posted form once, with `read_form`, before any handler: a body that
 is not readable form data is a 400 there, and the views reuse the form aiohttp cached.
-Compare tokens with `tokens_match`: a header may hold any bytes, which aiohttp hands over as
-surrogates, and those must make a 403, not an encoding error.
+Tokens are compared with `src.common.tokens.tokens_match`: a header may hold any bytes,
+which aiohttp hands over as surrogates, and those must make a 403, not an encoding error.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from src.common.tokens import tokens_match
 
 from ..forms import read_form
 from .sessions import load_session
@@ -32,7 +33,6 @@ __all__ = [
     "csrf_exempt",
     "csrf_middleware",
     "csrf_token",
-    "tokens_match",
 ]
 
 CSRF_FIELD = "csrf_token"
@@ -62,14 +62,6 @@ async def csrf_token(request: web.Request) -> str:
         token = secrets.token_urlsafe(32)
         session[_SESSION_KEY] = token
     return token
-
-
-def tokens_match(expected: str, sent: str) -> bool:
-    """Whether `sent` is the token `expected`, in constant time; `sent` may come from a
-    header whose bytes were not UTF-8 (aiohttp keeps them as surrogates)."""
-    return hmac.compare_digest(
-        expected.encode("utf-8", "surrogateescape"), sent.encode("utf-8", "surrogateescape")
-    )
 
 
 async def _sent_token(request: web.Request) -> str:
