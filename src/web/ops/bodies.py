@@ -1,16 +1,16 @@
 """JSON that operators send (the ops API's bodies, the enqueue form's arguments), read so
-that no input is a 500: besides a syntax error, Python's `json` raises `RecursionError` for
-deep nesting (`[[[[...`), `ValueError` for an integer of thousands of digits, and a charset
-that does not exist is a `LookupError`. Each is a 400 (a charset other than UTF-8 a 415)
-whose message says what was wrong.
+that no input is a 500: text that is not strict JSON (`src.common.json_text`) is a 400, and a
+charset other than UTF-8 (even one that does not exist) a 415, whose message says what was
+wrong.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
+
+from src.common.json_text import JsonInvalid, decode_json
 
 from .errors import OpsBadRequest, OpsUnsupportedMediaType
 
@@ -22,20 +22,10 @@ _UTF8 = frozenset({"utf-8", "utf8"})
 def parse_json(raw: str | bytes, what: str, hint: str = "", *, plural: bool = False) -> Any:
     """The value of the JSON text `raw`, or an `OpsBadRequest` saying why `what` (e.g. "the
     body", or "the arguments" with `plural`) is not JSON, followed by `hint` (what to send)."""
-    be, nest, hold = ("are", "nest", "hold") if plural else ("is", "nests", "holds")
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as exc:
-        raise OpsBadRequest(f"{what} {be} not UTF-8 (byte {exc.start}){hint}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        problem = f"{be} not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-    except RecursionError:
-        problem = f"{nest} too deeply to be read"
-    except ValueError:  # an integer longer than Python's 4,300 digits
-        problem = f"{hold} a number too long to be read"
-    raise OpsBadRequest(f"{what} {problem}{hint}")
+        return decode_json(raw, what, plural=plural)
+    except JsonInvalid as exc:
+        raise OpsBadRequest(f"{exc}{hint}") from None
 
 
 async def read_json(request: web.Request, what: str = "the body", hint: str = "") -> Any:
