@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import secrets
 import statistics
@@ -37,7 +36,7 @@ import aiohttp
 
 from .dashboard_fill import Filled, fill_queue
 from .dashboard_suite import DashboardSuite, add_admin, log_in
-from .machine import run_header
+from .machine import write_record
 
 __all__ = ["PAGES", "ROUTES", "Route", "RouteFigures", "main", "measure"]
 
@@ -240,12 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(figures))
     if args.json:
         record = {
-            **run_header("dashboard", argv),
             "parameters": {"jobs": args.jobs, "events": args.events, "requests": args.requests},
             "budget_p95_ms": BUDGET_MS,
             "routes": [item.to_dict() for item in figures],
         }
-        args.json.write_text(json.dumps(record, indent=2) + "\n")
+        write_record(args.json, "dashboard", argv, record)
     return 0 if all(item.within_budget for item in figures) else 1
 
 

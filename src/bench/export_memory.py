@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from typing import Any
 import aiohttp
 
 from .dashboard_suite import DashboardSuite, add_admin, log_in
+from .machine import write_record
 from .options import BenchParser, integer, seconds
 
 __all__ = ["ExportFigures", "main", "measure_export", "rss_bytes"]
@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         help="fail (exit 1) when RSS grows more than this during an export (64)",
     )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not Path("/proc/self/status").exists():
         parser.error("needs Linux /proc to read the web process's memory")
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = asyncio.run(run(args))
     print(table(figures))
     if args.json:
-        args.json.write_text(json.dumps([item.to_dict() for item in figures], indent=2) + "\n")
+        record = {"parameters": {"events": args.events}, "exports": [f.to_dict() for f in figures]}
+        write_record(args.json, "export-memory", argv, record)
     ok = all(
         item.complete and item.events == args.events and item.growth <= args.max_growth_mb * MIB
         for item in figures

@@ -32,6 +32,7 @@ import uvloop
 
 from src.common.embedded_redis import free_port
 
+from .machine import write_record
 from .options import BenchParser, integer
 from .placement import Place, Placement, pinned_self, placed_command, plan
 from .stats import summarize
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-pin", dest="pin", action="store_false", help="do not pin service and clients to cores"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     placement = plan("pinned" if args.pin and len(os.sched_getaffinity(0)) >= 2 else "shared")
     with pinned_self(placement.client):
@@ -176,6 +178,5 @@ def main(argv: list[str] | None = None) -> int:
         f"  service CPU   {result['service_cpu_utilisation']} of one core"
     )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        write_record(args.json, "ingest", argv, result)
     return 0 if set(result["statuses"]) == {201} else 1

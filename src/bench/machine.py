@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["machine", "run_header"]
+__all__ = ["FIGURES_DIR", "git_commit", "machine", "run_header", "write_record"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,19 +27,30 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_commit() -> str | None:
-    """The commit measured, `-dirty` when the work tree had changes."""
+# The benchmarks write their figures here: changes there do not make a run's commit dirty.
+FIGURES_DIR = "docs/bench"
+
+
+def _git(root: Path, *args: str) -> str:
     git = shutil.which("git")
     if git is None:
-        return None
+        raise OSError("git is not installed")
+    done = subprocess.run(  # noqa: S603 (fixed git commands)
+        [git, *args], cwd=root, capture_output=True, text=True, timeout=5, check=True
+    )
+    return done.stdout.strip()
+
+
+def git_commit(root: Path = ROOT) -> str | None:
+    """The commit measured, `-dirty` when tracked files other than the figures had changes
+    (a run that rewrites the figures of an earlier one is still a run of its commit)."""
     try:
-        done = subprocess.run(  # noqa: S603 (a fixed git command)
-            [git, "describe", "--always", "--dirty"],
-            cwd=ROOT, capture_output=True, text=True, timeout=5, check=True,
-        )  # fmt: skip
+        commit = _git(root, "rev-parse", "--short", "HEAD")
+        changed = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                       f":(exclude){FIGURES_DIR}")  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None
+    return f"{commit}-dirty" if changed else commit or None
 
 
 def machine() -> dict[str, Any]:
@@ -68,6 +80,12 @@ def run_header(benchmark: str, argv: list[str]) -> dict[str, Any]:
         "benchmark": benchmark,
         "command": " ".join(["wolfit", "bench", benchmark, *argv]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "machine": machine(),
     }
+
+
+def write_record(path: Path, benchmark: str, argv: list[str], figures: dict[str, Any]) -> None:
+    """Write a `--json FILE` record: the run's head (`run_header`), then its figures."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**run_header(benchmark, argv), **figures}, indent=2) + "\n")

@@ -46,7 +46,9 @@ def test_events_and_completeness_are_read_from_the_files_end() -> None:
 def test_a_small_run_exports_every_event_with_flat_memory(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     status = bench_main(["export-memory", "--events", "3000", "--json", str(out)])
-    figures = json.loads(out.read_text())
+    record = json.loads(out.read_text())
+    assert (record["benchmark"], record["parameters"]) == ("export-memory", {"events": 3000})
+    figures = record["exports"]
     assert [item["format"] for item in figures] == ["csv", "jsonl"]
     for item in figures:
         assert item["events"] == 3000

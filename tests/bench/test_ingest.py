@@ -14,6 +14,8 @@ def test_a_small_run_stores_every_event(tmp_path: Path, capsys: pytest.CaptureFi
     argv = ["--events", "60", "--clients", "4", "--warmup", "10", "--json", str(figures)]
     assert main(argv) == 0
     result = json.loads(figures.read_text())
+    assert result["benchmark"] == "ingest"
+    assert result["command"] == "wolfit bench ingest " + " ".join(argv)
     assert result["statuses"] == {"201": 60}
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
     assert "events/s" in capsys.readouterr().out
