@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from yarl import URL
 
+from .redaction import without_password
+
 __all__ = [
     "MAX_SLEEP_TIME",
     "ActivityMode",
@@ -205,11 +207,8 @@ def env_name(field: str) -> str:
     return _ENV_NAMES[field]
 
 
-# Settings whose values an error line never shows, and the parts of URLs it masks: the
-# password of `user:password@` and a `password=` query parameter.
+# Settings whose values an error line never shows (other values show, passwords masked).
 _SECRET_FIELDS = frozenset({"activity_token", "secret_key", "ops_token"})
-_URL_PASSWORD = re.compile(r"(?<=://)([^/@:]*):.*@")
-_QUERY_PASSWORD = re.compile(r"(?i)(\bpassword=)[^&]*")
 
 
 def _shown(field: str, value: Any) -> str:
@@ -217,7 +216,7 @@ def _shown(field: str, value: Any) -> str:
     if field in _SECRET_FIELDS:
         return "<hidden>"
     if isinstance(value, str):
-        return repr(_QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", value)))
+        return repr(without_password(value))
     return repr(value)
 
 

@@ -18,7 +18,6 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError, TimeoutError
-from yarl import URL
 
 from ..common.settings import Settings, SettingsError
 from .keys import QUEUE_NAME
@@ -28,7 +27,6 @@ __all__ = [
     "JOB_EXPIRY_MS",
     "make_patient",
     "producer_pool",
-    "redacted",
     "redis_url",
     "worker_redis_settings",
 ]
@@ -52,12 +50,6 @@ def redis_url(settings: Settings) -> str:
         "REDIS_URL is not set: set it to your Redis (redis://host:6379/0), "
         "or run the whole suite with `wolfit up`, which starts one"
     )
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parsed = URL(url)
-    return str(parsed.with_password("***")) if parsed.password else url
 
 
 def _arq_redis(pool: ConnectionPool) -> ArqRedis:

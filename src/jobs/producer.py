@@ -23,8 +23,9 @@ from arq.utils import timestamp_ms, to_ms
 from redis.exceptions import RedisError
 
 from ..common.events import ActivityEvent, EventInvalid, parse_event
+from ..common.redaction import without_password
 from ..common.settings import Settings
-from .connection import producer_pool, redacted, redis_url
+from .connection import producer_pool, redis_url
 from .errors import QueueUnavailable
 from .keys import wake_list
 from .scripts import ENQUEUE, bound
@@ -68,7 +69,7 @@ def _unreachable(pool: ArqRedis, exc: BaseException) -> str:
     kwargs = pool.connection_pool.connection_kwargs
     where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
     reason = str(exc) or type(exc).__name__
-    return f"Redis at {redacted(str(where))} is unreachable ({reason}); try again later"
+    return f"Redis at {without_password(str(where))} is unreachable ({reason}); try again later"
 
 
 def _event_dict(event: ActivityEvent | dict[str, Any]) -> dict[str, Any]:

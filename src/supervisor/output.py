@@ -15,9 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from yarl import URL
-
-__all__ = ["SUPERVISOR_NAME", "ServiceOutput", "SupervisorLog", "Terminal", "file_tail", "redact"]
+__all__ = ["SUPERVISOR_NAME", "ServiceOutput", "SupervisorLog", "Terminal", "file_tail"]
 
 SUPERVISOR_NAME = "wolfit"
 TAIL_LINES = 20
@@ -101,12 +99,3 @@ def file_tail(path: Path | None, lines: int = 20) -> str:
         return ""
     tail = path.read_text(errors="replace").splitlines()[-lines:]
     return f"; the last lines of {path}:\n" + "\n".join(f"    {line}" for line in tail)
-
-
-def redact(url: str) -> str:
-    """`url` safe to print: a password in it (`redis://:secret@host`) becomes `***`."""
-    try:
-        parsed = URL(url)
-    except ValueError:
-        return "(an unparsable URL)"
-    return str(parsed.with_password("***")) if parsed.password else url

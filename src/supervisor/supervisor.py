@@ -31,10 +31,12 @@ from typing import Any, TypeVar
 import aiohttp
 import redis.asyncio as aioredis
 
+from src.common.redaction import without_password
+
 from .broker import DEFAULT_REDIS_PORT, Broker, choose_port, stop_leftover
 from .child import ChildProcess, describe_exit
 from .health import ChildExited, HealthTimeout, Probe, wait_healthy
-from .output import SUPERVISOR_NAME, ServiceOutput, SupervisorLog, Terminal, file_tail, redact
+from .output import SUPERVISOR_NAME, ServiceOutput, SupervisorLog, Terminal, file_tail
 from .policy import RestartPolicy
 from .services import ProbeContext, ServiceSpec
 
@@ -156,7 +158,7 @@ class Supervisor:
 
     async def _open_broker(self) -> Broker:
         if self.redis_url is not None:
-            shown = redact(self.redis_url)
+            shown = without_password(self.redis_url)
             try:
                 await Broker.ping(self.redis_url)
             except (aioredis.RedisError, OSError) as exc:
@@ -220,7 +222,7 @@ class Supervisor:
     def _banner(self) -> None:
         assert self.broker is not None
         rows = [(s.spec.name, s.spec.url or f"pid {s.child.pid}") for s in self.services if s.child]
-        rows.append(("redis", redact(self.broker.url)))
+        rows.append(("redis", without_password(self.broker.url)))
         width = max(len(name) for name, _ in rows)
         self.say("Wolfit Async is up:")
         for name, where in rows:
