@@ -59,6 +59,7 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 # login, which only the operator can fix and /healthz should show. Any other failure, a bad
 # query say, is a bug to report as one, not an outage to retry.
 SEARCH_FIELD = "details_search"
+UPGRADE_BATCH = 100  # old events given their search field at a time, at start
 _STORE_ONLY = ("_id", "data_json", SEARCH_FIELD)
 _UNAVAILABLE_CODES = frozenset(
     {6, 7, 13, 18, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
@@ -93,13 +94,20 @@ def _event(document: dict[str, Any]) -> StoredEvent:
 
 
 async def _add_search_field(collection: Any) -> None:
-    """Give the events stored before `details_search` existed their searchable form."""
-    missing = collection.find({SEARCH_FIELD: {"$exists": False}}, {"details": 1})
-    async for document in missing:
-        await collection.update_one(
-            {"_id": document["_id"]},
-            {"$set": {SEARCH_FIELD: search_text(document.get("details") or "")}},
-        )
+    """Give the events stored before `details_search` existed their searchable form,
+    `UPGRADE_BATCH` updates at a time in flight (not one round trip after another)."""
+
+    async def add(document: dict[str, Any]) -> None:
+        text = search_text(document.get("details") or "")
+        await collection.update_one({"_id": document["_id"]}, {"$set": {SEARCH_FIELD: text}})
+
+    batch: list[dict[str, Any]] = []
+    async for document in collection.find({SEARCH_FIELD: {"$exists": False}}, {"details": 1}):
+        batch.append(document)
+        if len(batch) >= UPGRADE_BATCH:
+            await asyncio.gather(*map(add, batch))
+            batch = []
+    await asyncio.gather(*map(add, batch))
 
 
 def _database_in(url: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from mongomock_motor import AsyncMongoMockClient
 from pymongo.errors import ExecutionTimeout, OperationFailure
 
-from src.activity.store import ActivityQuery, StoreUnavailable, store_from_url
+from src.activity.store import ActivityQuery, StoreUnavailable, mongo, store_from_url
 from src.activity.store.mongo import DEFAULT_DATABASE, MongoStore, _client_options
 from src.common.events import parse_event
 from tests.support.activity import event_body, mongomock_outage
@@ -149,3 +149,19 @@ async def test_events_stored_before_the_search_field_get_it_and_are_found(client
     assert "details_search" not in found[0]
     document = await client["activity_test"]["events"].find_one({"id": body["id"]})
     assert document["details_search"] == "strasse 5"
+
+
+async def test_the_search_field_is_added_in_batches_to_every_old_event(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mongo, "UPGRADE_BATCH", 2)
+    events = client["activity_test"]["events"]
+    bodies = [event_body(details=f"Old Event {n}") for n in range(5)]
+    for body in bodies:
+        legacy = {**body, "received_at": "2026-11-22T10:01:12.000000+00:00", "data_json": None}
+        del legacy["data"]
+        await events.insert_one(legacy)
+    store = MongoStore(client=client, database="activity_test")
+    await store.open()
+    assert len(await store.find(ActivityQuery(q="old event"))) == 5
+    assert await events.count_documents({"details_search": {"$exists": False}}) == 0
