@@ -21,6 +21,7 @@ from aiohttp import web
 from src.common.activity_client import ActivityRejected, ActivityUnavailable
 from src.common.settings import MAX_SLEEP_TIME
 
+from ..forms import read_form
 from ..keys import ACTIVITY_CLIENT
 from .page import operator, render_page, set_notice
 
@@ -134,7 +135,7 @@ async def chaos_page(request: web.Request) -> web.StreamResponse:
 
 async def chaos_change(request: web.Request) -> web.StreamResponse:
     """Set new chaos values on the activity service, then back to the page with a notice."""
-    form = await request.post()
+    form = await read_form(request)
     typed = {name: str(form.get(name, "")) for name in _FIELDS}
     try:
         change = parse_chaos_form(form)

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..forms import read_form
 from ..ops import OpsBadRequest, parse_json
 
 __all__ = ["enqueue_form"]
@@ -15,7 +16,7 @@ MAX_ARGS = 64 * 1024
 
 async def enqueue_form(request: web.Request) -> tuple[str, Any]:
     """The function and the parsed arguments of the enqueue form (arguments as JSON)."""
-    form = await request.post()
+    form = await read_form(request)
     function = form.get("function")
     raw = form.get("args", "") or "[]"
     if not isinstance(function, str) or not function:
