@@ -84,9 +84,14 @@ def _get(
     return {"get": operation}
 
 
-def _unsafe(method: str, summary: str, schema: Json, **errors: Json) -> Json:
-    responses = {"200": _ok(schema), **UNSAFE_ERRORS, **errors}
-    return {method: {"summary": summary, "responses": responses}}
+def _unsafe(
+    method: str, summary: str, schema: Json, *, parameters: list[Json] | None = None, **errors: Json
+) -> Json:
+    operation: Json = {"summary": summary, "responses": {"200": _ok(schema), **UNSAFE_ERRORS}}
+    operation["responses"].update(errors)
+    if parameters:
+        operation["parameters"] = parameters
+    return {method: operation}
 
 
 SCHEMAS: Json = {
@@ -222,10 +227,7 @@ PATHS: Json = {
                 "remaining": {"type": "integer"},
             },
         },
-        **{"400": _error(f"limit is not a whole number from 1 to {RETRY_ALL_BATCH}.")},
-    )
-    | {
-        "parameters": [
+        parameters=[
             {
                 "name": "limit",
                 "in": "query",
@@ -237,8 +239,9 @@ PATHS: Json = {
                 },
                 "description": f"Events to retry in this call (at most {RETRY_ALL_BATCH}).",
             }
-        ]
-    },
+        ],
+        **{"400": _error(f"limit is not a whole number from 1 to {RETRY_ALL_BATCH}.")},
+    ),
     "/api/ops/dead-letters/{id}": _get(
         "One parked event and its error history",
         _ref("DeadLetter"),
