@@ -85,10 +85,15 @@ def _get(
 
 
 def _unsafe(
-    method: str, summary: str, schema: Json, *, parameters: list[Json] | None = None, **errors: Json
+    method: str,
+    summary: str,
+    schema: Json,
+    errors: Json | None = None,
+    *,
+    parameters: list[Json] | None = None,
 ) -> Json:
     operation: Json = {"summary": summary, "responses": {"200": _ok(schema), **UNSAFE_ERRORS}}
-    operation["responses"].update(errors)
+    operation["responses"].update(errors or {})
     if parameters:
         operation["parameters"] = parameters
     return {method: operation}
@@ -205,7 +210,7 @@ PATHS: Json = {
         "post",
         "Abort a queued or running job; a delivery's event is parked as a dead letter",
         ANY_OBJECT,
-        **{
+        {
             "404": _error("No such job."),
             "409": _error("Finished already, or no worker confirmed the abort of a running job."),
         },
@@ -227,6 +232,7 @@ PATHS: Json = {
                 "remaining": {"type": "integer"},
             },
         },
+        {"400": _error(f"limit is not a whole number from 1 to {RETRY_ALL_BATCH}.")},
         parameters=[
             {
                 "name": "limit",
@@ -240,7 +246,6 @@ PATHS: Json = {
                 "description": f"Events to retry in this call (at most {RETRY_ALL_BATCH}).",
             }
         ],
-        **{"400": _error(f"limit is not a whole number from 1 to {RETRY_ALL_BATCH}.")},
     ),
     "/api/ops/dead-letters/{id}": _get(
         "One parked event and its error history",
@@ -248,11 +253,9 @@ PATHS: Json = {
         parameters=[ID_PARAMETER],
         **{"404": _error("No such dead letter.")},
     )
-    | _unsafe(
-        "delete", "Drop a parked event", ANY_OBJECT, **{"404": _error("No such dead letter.")}
-    ),
+    | _unsafe("delete", "Drop a parked event", ANY_OBJECT, {"404": _error("No such dead letter.")}),
     "/api/ops/dead-letters/{id}/retry": _unsafe(
-        "post", "Queue a parked event again", ANY_OBJECT, **{"404": _error("No such dead letter.")}
+        "post", "Queue a parked event again", ANY_OBJECT, {"404": _error("No such dead letter.")}
     )
     | {"parameters": [ID_PARAMETER]},
     "/api/ops/workers": _get(
