@@ -60,21 +60,20 @@ class DashboardSuite(LocalSuite):
 async def add_admin(database_url: str) -> None:
     """Create the admin user `ADMIN` in the web database at `database_url`."""
     from src.web.data.users import create_user
-    from src.web.database import Database, create_engine
+    from src.web.database import Database
     from src.web.security.passwords import hash_password
 
-    database = Database(create_engine(database_url))
+    database = Database(database_url)
     try:
-        async with database.write() as session:
-            await create_user(
-                session,
-                username=ADMIN,
-                email=f"{ADMIN}@example.org",
-                password_hash=await hash_password(PASSWORD),
-                is_admin=True,
-            )
+        await database.write(
+            create_user,
+            username=ADMIN,
+            email=f"{ADMIN}@example.org",
+            password_hash=await hash_password(PASSWORD),
+            is_admin=True,
+        )
     finally:
-        await database.dispose()
+        await database.close()
 
 
 async def log_in(session: aiohttp.ClientSession, base_url: str) -> None:

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(None, validation_alias=_env("SECRET_KEY"))
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     web_port: Port = Field(8080, validation_alias=_env("WEB_PORT"))
+    web_auto_reload: bool = Field(False, validation_alias=_env("WEB_AUTO_RELOAD"))
+    database_pool_size: Annotated[int, Field(ge=1, le=1_000)] = Field(
+        10, validation_alias=_env("DATABASE_POOL_SIZE")
+    )
     activity_port: Port = Field(8081, validation_alias=_env("ACTIVITY_PORT"))
     worker_max_jobs: Annotated[int, Field(ge=1, le=10_000)] = Field(
         100, validation_alias=_env("WORKER_MAX_JOBS")

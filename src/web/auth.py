@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .data.users import get_user
+from .data.users import UserRecord, get_user
 from .keys import CURRENT_USER, DATABASE, Viewer
-from .models import User
 from .security.sessions import session_user_id
 
 __all__ = ["current_user", "login_redirect", "require_user"]
 
 
-async def current_user(request: web.Request) -> User | None:
+async def current_user(request: web.Request) -> UserRecord | None:
     """The logged-in user, or None; loaded from the database once per request."""
     if CURRENT_USER in request:
         return request[CURRENT_USER].user
     user_id = await session_user_id(request)
     user = None
     if user_id is not None:
-        async with request.app[DATABASE].read() as session:
-            user = await get_user(session, user_id)
+        user = await request.app[DATABASE].read(get_user, user_id)
     request[CURRENT_USER] = Viewer(user)
     return user
 
@@ -32,7 +30,7 @@ def login_redirect(request: web.Request, next_path: str | None = None) -> web.HT
     return web.HTTPSeeOther(location=location)
 
 
-async def require_user(request: web.Request, next_path: str | None = None) -> User:
+async def require_user(request: web.Request, next_path: str | None = None) -> UserRecord:
     """The logged-in user; anyone else is sent to the login page (303) and back after."""
     user = await current_user(request)
     if user is None:

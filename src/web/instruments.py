@@ -51,8 +51,7 @@ async def metrics_handler(request: web.Request) -> web.StreamResponse:
     from .keys import DATABASE  # keys imports the event classes, which import this module
 
     try:
-        async with request.app[DATABASE].read() as session:
-            request.app[WEB_METRICS].outbox_backlog.set(await outbox.count(session))
+        request.app[WEB_METRICS].outbox_backlog.set(await request.app[DATABASE].read(outbox.count))
     except Exception as exc:
         log.warning("/metrics: outbox backlog not counted: %s", exc)
     return await request.app[METRICS_KEY].handler(request)

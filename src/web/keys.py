@@ -9,12 +9,12 @@ from aiohttp import web
 from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 
+from .data.users import UserRecord
 from .database import Database
 from .events.purger import OutboxPurger
 from .events.queue import EventQueue
 from .events.recorder import EventRecorder
 from .events.relay import OutboxRelay, RelayPolicy
-from .models import User
 
 __all__ = [
     "ACTIVITY_CLIENT",
@@ -43,7 +43,7 @@ OUTBOX_RELAY = web.AppKey("outbox_relay", OutboxRelay)
 class Viewer:
     """Who is asking: the logged-in user, or None for a visitor."""
 
-    user: User | None
+    user: UserRecord | None
 
 
 # The viewer of a request, loaded once per request.

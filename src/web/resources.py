@@ -15,7 +15,7 @@ from aiohttp_session import session_middleware
 from src.common.activity_client import ActivityClient
 from src.common.secrets import activity_token, secret_key
 
-from .database import Database, create_engine
+from .database import Database
 from .events.purger import OutboxPurger
 from .events.queue import EventQueue
 from .events.recorder import EventRecorder
@@ -55,14 +55,15 @@ async def session_key_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The SQLAlchemy engine; refuses to start on a database that was not migrated."""
-    engine = create_engine(app[SETTINGS].database_url)
+    """The web database; refuses to start on a database that was not migrated."""
+    settings = app[SETTINGS]
+    database = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
-        await check_schema(engine)
-        app[DATABASE] = Database(engine)
+        await check_schema(database)
+        app[DATABASE] = database
         yield
     finally:
-        await engine.dispose()
+        await database.close()
 
 
 async def activity_client_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -1,21 +1,19 @@
 """The site's URL map (SPEC section 7). Every route has a name; views build URLs from names.
 
+The static files (`/static`) are added with the templates that link them (`templating.py`).
 The operator dashboard (`/admin`, `/api/ops`) lives in its own sub-package and adds its
 routes with its own `setup_routes(app)`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
 from .instruments import metrics_handler
 from .views import auth, health, posts, users
 
-__all__ = ["STATIC_DIR", "setup_routes"]
+__all__ = ["setup_routes"]
 
-STATIC_DIR = Path(__file__).parent / "static"
 ID = "{id:[0-9]{1,19}}"
 
 
@@ -41,4 +39,3 @@ def setup_routes(app: web.Application) -> None:
 
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", metrics_handler, name="metrics")
-    router.add_static("/static", STATIC_DIR, name="static", append_version=True)

@@ -11,9 +11,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .database import create_engine
+from .database import Database
 
 __all__ = ["SchemaOutdated", "alembic_config", "check_schema", "head_revision", "upgrade"]
 
@@ -46,23 +45,24 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _before_and_after(connection: Connection, revision: str) -> tuple[str | None, str | None]:
+    before = _current(connection)
+    _upgrade(connection, revision)
+    return before, _current(connection)
+
+
 async def upgrade(database_url: str, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the database to `revision`; answers (revision before, revision after)."""
-    engine = create_engine(database_url)
+    database = Database(database_url)
     try:
-        async with engine.begin() as connection:
-            before = await connection.run_sync(_current)
-            await connection.run_sync(_upgrade, revision)
-            after = await connection.run_sync(_current)
+        return await database.write(_before_and_after, revision)
     finally:
-        await engine.dispose()
-    return before, after
+        await database.close()
 
 
-async def check_schema(engine: AsyncEngine) -> None:
+async def check_schema(database: Database) -> None:
     """Raise `SchemaOutdated` unless the database is at the newest migration."""
-    async with engine.connect() as connection:
-        current = await connection.run_sync(_current)
+    current = await database.read(_current)
     head = head_revision()
     if current != head:
         state = "has no schema" if current is None else f"is at revision {current}, not {head}"

@@ -16,13 +16,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from src.common.embedded_redis import free_port
 from src.common.settings import Settings
 from src.web import RelayPolicy, create_app
-from src.web.database import Database, create_engine
+from src.web.database import Database
 from src.web.models import Base
 from src.web.schema import upgrade
 from src.web.security.passwords import PasswordPolicy
@@ -89,10 +89,9 @@ def sqlite_url(migrated_sqlite: Path, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def _empty_postgres(database: Database) -> None:
+def _truncate_all(connection: Connection) -> None:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    async with database.engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -106,13 +105,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     """A `Database` on an empty migrated schema (each data-layer test runs on both)."""
-    db = Database(create_engine(database_url))
+    db = Database(database_url)
     if db.dialect == "postgresql":
-        await _empty_postgres(db)
+        await db.write(_truncate_all)
     try:
         yield db
     finally:
-        await db.dispose()
+        await db.close()
 
 
 @pytest.fixture
@@ -147,11 +146,11 @@ async def site_on_each_database(make_site: AppFactory, database_url: str) -> Sit
     """The web app on an empty database of each kind: SQLite, then PostgreSQL when reachable
     (skipped with a reason otherwise), for the inputs that only PostgreSQL refuses."""
     if make_url(database_url).get_backend_name() == "postgresql":
-        db = Database(create_engine(database_url))
+        db = Database(database_url)
         try:
-            await _empty_postgres(db)
+            await db.write(_truncate_all)
         finally:
-            await db.dispose()
+            await db.close()
     return await make_site(database_url=database_url)
 
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from src.common.settings import Settings
 from src.web import create_app
 from src.web.commands.seed import seed
-from src.web.database import Database, create_engine
+from src.web.database import Database
 from tests.support.browser import BROWSER_MARKS, chromium_page, screenshot
 
 pytestmark = BROWSER_MARKS
@@ -25,11 +25,11 @@ async def server(
     redis_url: str,
     aiohttp_server: Callable[..., Awaitable[TestServer]],
 ) -> TestServer:
-    database = Database(create_engine(web_settings.database_url))
+    database = Database(web_settings.database_url)
     try:
         await seed(database)  # a front page with some life in it
     finally:
-        await database.dispose()
+        await database.close()
     # The default mode, as users run it; events wait in the test's Redis (no worker here).
     settings = web_settings.model_copy(update={"activity_mode": "async", "redis_url": redis_url})
     return await aiohttp_server(create_app(settings))

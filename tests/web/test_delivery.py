@@ -21,7 +21,6 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from arq.worker import Worker, create_worker
-from sqlalchemy import select
 
 from src.activity import create_app as create_activity_app
 from src.common.activity_client import ActivityClient
@@ -29,10 +28,11 @@ from src.common.embedded_redis import EmbeddedRedis
 from src.common.settings import Settings, env_name
 from src.jobs.supervised import close_worker
 from src.jobs.worker import worker_settings
+from src.web.data.outbox import OutboxRecord
 from src.web.events.recorder import EventRecorder
 from src.web.keys import DATABASE
-from src.web.models import OutboxEntry
 from tests.conftest import TEST_TOKEN
+from tests.support.outbox import all_outbox_rows
 from tests.support.site_client import SiteClient
 from tests.support.waiting import eventually
 from tests.web.conftest import AppFactory, app_of
@@ -70,9 +70,8 @@ class Suite:
         return events
 
 
-async def outbox_rows(site: SiteClient) -> list[OutboxEntry]:
-    async with app_of(site)[DATABASE].read() as session:
-        return list((await session.execute(select(OutboxEntry))).scalars())
+async def outbox_rows(site: SiteClient) -> list[OutboxRecord]:
+    return await app_of(site)[DATABASE].read(all_outbox_rows)
 
 
 async def outbox_empty(site: SiteClient) -> None:

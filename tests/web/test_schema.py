@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from src.web.database import create_engine
+from src.web.database import Database
 from src.web.models import Base
 from src.web.schema import SchemaOutdated, check_schema, head_revision, upgrade
 
@@ -21,13 +21,12 @@ def _differences(connection: Connection) -> list[object]:
 @pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning")
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
-    engine = create_engine(database_url)
+    database = Database(database_url)
     try:
-        async with engine.connect() as connection:
-            assert await connection.run_sync(_differences) == []
-        await check_schema(engine)
+        assert await database.read(_differences) == []
+        await check_schema(database)
     finally:
-        await engine.dispose()
+        await database.close()
 
 
 async def test_upgrade_creates_then_leaves_alone(tmp_path: Path) -> None:
@@ -37,9 +36,9 @@ async def test_upgrade_creates_then_leaves_alone(tmp_path: Path) -> None:
 
 
 async def test_an_unmigrated_database_is_refused_with_what_to_run(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
     try:
         with pytest.raises(SchemaOutdated, match="run `wolfit migrate`"):
-            await check_schema(engine)
+            await check_schema(database)
     finally:
-        await engine.dispose()
+        await database.close()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from src.common.settings import load_settings_or_exit
 
 from ..data.users import create_user
-from ..database import Database, create_engine
+from ..database import Database
 from ..errors import Conflict
 from ..forms import check_email, check_password, check_username
 from ..schema import SchemaOutdated, check_schema
@@ -42,16 +42,15 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _create(database_url: str, username: str, email: str, password: str) -> None:
-    engine = create_engine(database_url)
+    database = Database(database_url)
     try:
-        await check_schema(engine)
+        await check_schema(database)
         password_hash = await hash_password(password)
-        async with Database(engine).write() as session:
-            await create_user(
-                session, username=username, email=email, password_hash=password_hash, is_admin=True
-            )
+        await database.write(
+            create_user, username=username, email=email, password_hash=password_hash, is_admin=True
+        )
     finally:
-        await engine.dispose()
+        await database.close()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,16 +17,15 @@ from datetime import timedelta
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.common.settings import load_settings_or_exit
 
-from ..data.users import create_user, find_user
+from ..data.users import UserRecord, create_user, find_user
 from ..data.votes import cast_vote
-from ..database import Database, create_engine
-from ..models import Comment, Post, User, Vote, utcnow
+from ..database import Database
+from ..models import comments, posts, utcnow, votes
 from ..schema import SchemaOutdated, check_schema
 from ..security.passwords import hash_password
 
@@ -58,14 +57,13 @@ def load_seed(name: str) -> list[dict[str, Any]]:
     return data
 
 
-async def _users(session: AsyncSession, report: SeedReport) -> dict[str, User]:
-    password_hash = await hash_password(SAMPLE_PASSWORD)
-    users: dict[str, User] = {}
+def _users(connection: Connection, password_hash: str, report: SeedReport) -> dict[str, UserRecord]:
+    users: dict[str, UserRecord] = {}
     for item in load_seed("users"):
-        user = await find_user(session, item["username"])
+        user = find_user(connection, item["username"])
         if user is None:
-            user = await create_user(
-                session,
+            user = create_user(
+                connection,
                 username=item["username"],
                 email=item["email"],
                 password_hash=password_hash,
@@ -75,78 +73,86 @@ async def _users(session: AsyncSession, report: SeedReport) -> dict[str, User]:
     return users
 
 
-async def _post(session: AsyncSession, item: dict[str, Any], author: User) -> tuple[Post, bool]:
-    query = select(Post).where(Post.author_id == author.id, Post.title == item["title"])
-    post = (await session.execute(query)).scalar_one_or_none()
-    if post is not None:
-        return post, False
+def _post(connection: Connection, item: dict[str, Any], author: UserRecord) -> tuple[int, bool]:
+    """The sample post's id (and its creation time), and whether it was added now."""
+    query = select(posts.c.id).where(posts.c.author_id == author.id, posts.c.title == item["title"])
+    found = connection.execute(query).scalar_one_or_none()
+    if found is not None:
+        return found, False
     created = utcnow() - timedelta(hours=float(item.get("hours_ago", 0)))
-    post = Post(
-        author_id=author.id,
-        title=item["title"],
-        body=item["body"],
-        category=item["category"],
-        created=created,
-        score=0,
-    )
-    session.add(post)
-    await session.flush()
-    return post, True
+    values = {
+        "author_id": author.id,
+        "title": item["title"],
+        "body": item["body"],
+        "category": item["category"],
+        "created": created,
+        "score": 0,
+    }
+    return connection.execute(insert(posts).values(values).returning(posts.c.id)).scalar_one(), True
 
 
-async def _comments(
-    session: AsyncSession, post: Post, item: dict[str, Any], users: dict[str, User]
+def _comments(
+    connection: Connection, post_id: int, item: dict[str, Any], users: dict[str, UserRecord]
 ) -> int:
     added = 0
+    created = connection.execute(select(posts.c.created).where(posts.c.id == post_id)).scalar_one()
     for offset, comment in enumerate(item.get("comments", []), start=1):
         author = users[comment["author"]]
-        exists = select(Comment.id).where(
-            Comment.post_id == post.id,
-            Comment.author_id == author.id,
-            Comment.body == comment["body"],
+        exists = select(comments.c.id).where(
+            comments.c.post_id == post_id,
+            comments.c.author_id == author.id,
+            comments.c.body == comment["body"],
         )
-        if (await session.execute(exists)).first() is None:
-            when = post.created + timedelta(minutes=7 * offset)
-            session.add(
-                Comment(post_id=post.id, author_id=author.id, body=comment["body"], created=when)
-            )
+        if connection.execute(exists).first() is None:
+            values = {
+                "post_id": post_id,
+                "author_id": author.id,
+                "body": comment["body"],
+                "created": created + timedelta(minutes=7 * offset),
+            }
+            connection.execute(insert(comments).values(values))
             added += 1
     return added
 
 
-async def _votes(
-    session: AsyncSession, post: Post, item: dict[str, Any], users: dict[str, User]
+def _votes(
+    connection: Connection, post_id: int, item: dict[str, Any], users: dict[str, UserRecord]
 ) -> int:
     added = 0
     for username, direction in item.get("votes", {}).items():
         voter = users[username]
-        if await session.get(Vote, (voter.id, post.id)) is None:
-            await cast_vote(session, user_id=voter.id, post_id=post.id, direction=direction)
+        exists = select(votes.c.value).where(
+            votes.c.user_id == voter.id, votes.c.post_id == post_id
+        )
+        if connection.execute(exists).first() is None:
+            cast_vote(connection, user_id=voter.id, post_id=post_id, direction=direction)
             added += 1
     return added
 
 
-async def seed(database: Database) -> SeedReport:
-    """Add what is missing of the sample data, in one transaction."""
+def _seed(connection: Connection, password_hash: str) -> SeedReport:
     report = SeedReport()
-    async with database.write() as session:
-        users = await _users(session, report)
-        for item in load_seed("posts"):
-            post, created = await _post(session, item, users[item["author"]])
-            report.posts += created
-            report.comments += await _comments(session, post, item, users)
-            await session.flush()
-            report.votes += await _votes(session, post, item, users)
+    users = _users(connection, password_hash, report)
+    for item in load_seed("posts"):
+        post_id, created = _post(connection, item, users[item["author"]])
+        report.posts += created
+        report.comments += _comments(connection, post_id, item, users)
+        report.votes += _votes(connection, post_id, item, users)
     return report
 
 
+async def seed(database: Database) -> SeedReport:
+    """Add what is missing of the sample data, in one transaction."""
+    return await database.write(_seed, await hash_password(SAMPLE_PASSWORD))
+
+
 async def _seed_url(database_url: str) -> SeedReport:
-    engine = create_engine(database_url)
+    database = Database(database_url)
     try:
-        await check_schema(engine)
-        return await seed(Database(engine))
+        await check_schema(database)
+        return await seed(database)
     finally:
-        await engine.dispose()
+        await database.close()
 
 
 def main(argv: list[str] | None = None) -> int:

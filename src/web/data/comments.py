@@ -2,34 +2,61 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, insert, select
 
 from ..errors import NotFound
-from ..models import Comment, Post, User
-from .posts import MAX_ID
+from ..models import MAX_ID, comments, posts, users
 
-__all__ = ["add_comment", "list_comments"]
-
-
-async def list_comments(session: AsyncSession, post_id: int) -> list[Comment]:
-    """The comments of a post, oldest first, each with its author loaded."""
-    query = (
-        select(Comment)
-        .join(User, Comment.author_id == User.id)
-        .options(contains_eager(Comment.author))
-        .where(Comment.post_id == post_id)
-        .order_by(Comment.created, Comment.id)
-    )
-    return list((await session.execute(query)).scalars())
+__all__ = ["CommentRecord", "CommentView", "add_comment", "list_comments"]
 
 
-async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, body: str) -> Comment:
-    """A new comment on an existing post (`NotFound` otherwise), flushed so it has an id."""
-    if not 0 < post_id <= MAX_ID or await session.get(Post, post_id) is None:
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    """A row of `comments`."""
+
+    id: int
+    post_id: int
+    author_id: int
+    body: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """A comment as the post page shows it: with its author's name."""
+
+    id: int
+    body: str
+    created: datetime
+    author: str
+
+
+_THREAD = (
+    select(comments.c.id, comments.c.body, comments.c.created, users.c.username)
+    .join(users, comments.c.author_id == users.c.id)
+    .where(comments.c.post_id == bindparam("post_id"))
+    .order_by(comments.c.created, comments.c.id)
+)
+_POST_EXISTS = select(posts.c.id).where(posts.c.id == bindparam("post_id"))
+_INSERT = insert(comments).returning(*comments.c)
+
+
+def list_comments(connection: Connection, post_id: int) -> list[CommentView]:
+    """The comments of a post, oldest first, each with its author's name."""
+    return [CommentView(*row) for row in connection.execute(_THREAD, {"post_id": post_id})]
+
+
+def add_comment(
+    connection: Connection, *, post_id: int, author_id: int, body: str
+) -> CommentRecord:
+    """A new comment on an existing post (`NotFound` otherwise), with its id."""
+    if (
+        not 0 < post_id <= MAX_ID
+        or connection.execute(_POST_EXISTS, {"post_id": post_id}).first() is None
+    ):
         raise NotFound(f"There is no post {post_id}.")
-    comment = Comment(post_id=post_id, author_id=author_id, body=body)
-    session.add(comment)
-    await session.flush()
-    return comment
+    values = {"post_id": post_id, "author_id": author_id, "body": body}
+    return CommentRecord(*connection.execute(_INSERT, values).one())

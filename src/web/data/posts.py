@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, Select, bindparam, func, insert, select
 
 from ..errors import NotFound
-from ..models import Comment, Post, User, Vote
+from ..models import MAX_ID, comments, posts, users, votes
 from .pages import PAGE_SIZE, Page
 
-__all__ = ["PostView", "create_post", "get_post", "list_categories", "list_posts"]
+__all__ = [
+    "Listing",
+    "PostRecord",
+    "PostView",
+    "create_post",
+    "get_post",
+    "list_categories",
+    "list_posts",
+    "listing",
+]
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns; a larger number cannot name a post
+NO_VIEWER = 0  # an id no user has: with it, the viewer's vote is NULL on every post
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    """A row of `posts`."""
+
+    id: int
+    author_id: int
+    title: str
+    body: str
+    category: str
+    created: datetime
+    score: int
 
 
 @dataclass(frozen=True, slots=True)
 class PostView:
     """A post as a page shows it: with its author's name, comment count and the viewer's vote."""
 
-    post: Post
+    post: PostRecord
     author: str
     comments: int
     my_vote: int  # -1, 0 or 1
@@ -31,30 +53,73 @@ class PostView:
         return self.post.id
 
 
-def _view_query(viewer_id: int | None) -> Select[Post, str, int, int | None]:
-    comments = (
-        select(func.count(Comment.id))
-        .where(Comment.post_id == Post.id)
-        .correlate(Post)
-        .scalar_subquery()
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a list page shows: one page of posts and the most used categories."""
+
+    posts: Page[PostView]
+    categories: list[tuple[str, int]]
+
+
+_COMMENT_COUNT = (
+    select(func.count(comments.c.id))
+    .where(comments.c.post_id == posts.c.id)
+    .correlate(posts)
+    .scalar_subquery()
+)
+_MY_VOTE = (
+    select(votes.c.value)
+    .where(votes.c.post_id == posts.c.id, votes.c.user_id == bindparam("viewer"))
+    .correlate(posts)
+    .scalar_subquery()
+)
+_VIEW = select(
+    *posts.c, users.c.username, _COMMENT_COUNT.label("comments"), _MY_VOTE.label("my_vote")
+).join(users, posts.c.author_id == users.c.id)
+_NEWEST = (posts.c.created.desc(), posts.c.id.desc())
+
+
+def _page_query(*conditions: Any) -> Select[Any]:
+    return (
+        _VIEW.where(*conditions)
+        .order_by(*_NEWEST)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
     )
-    # No viewer: an id no user has, so the column is NULL for every post.
-    voter = viewer_id if viewer_id is not None else 0
-    my_vote = (
-        select(Vote.value)
-        .where(Vote.post_id == Post.id, Vote.user_id == voter)
-        .correlate(Post)
-        .scalar_subquery()
-    )
-    return select(Post, User.username, comments, my_vote).join(User, Post.author_id == User.id)
 
 
-def _views(rows: Sequence[Row[Post, str, int, int | None]]) -> list[PostView]:
-    return [PostView(post, author, count, vote or 0) for post, author, count, vote in rows]
+def _count_query(*conditions: Any) -> Select[Any]:
+    return select(func.count(posts.c.id)).where(*conditions)
 
 
-async def list_posts(
-    session: AsyncSession,
+# Statements are built once: SQLAlchemy then reuses their compiled form and cache key.
+_ALL = _page_query(), _count_query()
+_IN_CATEGORY = (
+    _page_query(posts.c.category == bindparam("category")),
+    _count_query(posts.c.category == bindparam("category")),
+)
+_BY_AUTHOR = (
+    _page_query(posts.c.author_id == bindparam("author_id")),
+    _count_query(posts.c.author_id == bindparam("author_id")),
+)
+_ONE = _VIEW.where(posts.c.id == bindparam("post_id"))
+_CATEGORY_COUNT = func.count(posts.c.id)
+_CATEGORIES = (
+    select(posts.c.category, _CATEGORY_COUNT)
+    .group_by(posts.c.category)
+    .order_by(_CATEGORY_COUNT.desc(), posts.c.category)
+    .limit(bindparam("limit"))
+)
+_INSERT = insert(posts).returning(*posts.c)
+
+
+def _view(row: Any) -> PostView:
+    *columns, author, count, vote = row
+    return PostView(PostRecord(*columns), author, count, vote or 0)
+
+
+def list_posts(
+    connection: Connection,
     *,
     page: int = 1,
     category: str | None = None,
@@ -63,55 +128,54 @@ async def list_posts(
     size: int = PAGE_SIZE,
 ) -> Page[PostView]:
     """Newest posts first, one page of them; `NotFound` for a page past the last one."""
-    conditions = []
+    params: dict[str, Any] = {"viewer": viewer_id if viewer_id is not None else NO_VIEWER}
     if category is not None:
-        conditions.append(Post.category == category)
-    if author_id is not None:
-        conditions.append(Post.author_id == author_id)
-    total = (await session.execute(select(func.count(Post.id)).where(*conditions))).scalar_one()
+        rows_query, count_query = _IN_CATEGORY
+        params["category"] = category
+    elif author_id is not None:
+        rows_query, count_query = _BY_AUTHOR
+        params["author_id"] = author_id
+    else:
+        rows_query, count_query = _ALL
+    total = connection.execute(count_query, params).scalar_one()
     result: Page[PostView] = Page([], page, size, total)
     if page > result.pages:
         raise NotFound(f"There is no page {page}; the last page is {result.pages}.")
-    query = (
-        _view_query(viewer_id)
-        .where(*conditions)
-        .order_by(Post.created.desc(), Post.id.desc())
-        .offset(Page.offset(page, size))
-        .limit(size)
-    )
-    rows = (await session.execute(query)).all()
-    return Page(_views(rows), page, size, total)
+    params.update(offset=Page.offset(page, size), limit=size)
+    return Page([_view(row) for row in connection.execute(rows_query, params)], page, size, total)
 
 
-async def get_post(
-    session: AsyncSession, post_id: int, *, viewer_id: int | None = None
-) -> PostView:
+def list_categories(connection: Connection, *, limit: int = 12) -> list[tuple[str, int]]:
+    """The categories with the most posts, with their counts."""
+    return [(name, count) for name, count in connection.execute(_CATEGORIES, {"limit": limit})]
+
+
+def listing(
+    connection: Connection,
+    *,
+    page: int = 1,
+    category: str | None = None,
+    viewer_id: int | None = None,
+) -> Listing:
+    """The front page or a category page: its posts and the sidebar's categories."""
+    found = list_posts(connection, page=page, category=category, viewer_id=viewer_id)
+    return Listing(found, list_categories(connection))
+
+
+def get_post(connection: Connection, post_id: int, *, viewer_id: int | None = None) -> PostView:
     """One post with its author and the viewer's vote, or `NotFound`."""
     if not 0 < post_id <= MAX_ID:
         raise NotFound(f"There is no post {post_id}.")
-    rows = (await session.execute(_view_query(viewer_id).where(Post.id == post_id))).all()
-    if not rows:
+    viewer = viewer_id if viewer_id is not None else NO_VIEWER
+    row = connection.execute(_ONE, {"post_id": post_id, "viewer": viewer}).first()
+    if row is None:
         raise NotFound(f"There is no post {post_id}.")
-    return _views(rows)[0]
+    return _view(row)
 
 
-async def create_post(
-    session: AsyncSession, *, author_id: int, title: str, body: str, category: str
-) -> Post:
-    """A new post, flushed so it has an id."""
-    post = Post(author_id=author_id, title=title, body=body, category=category, score=0)
-    session.add(post)
-    await session.flush()
-    return post
-
-
-async def list_categories(session: AsyncSession, *, limit: int = 12) -> list[tuple[str, int]]:
-    """The categories with the most posts, with their counts."""
-    count = func.count(Post.id)
-    query = (
-        select(Post.category, count)
-        .group_by(Post.category)
-        .order_by(count.desc(), Post.category)
-        .limit(limit)
-    )
-    return [(name, number) for name, number in (await session.execute(query)).all()]
+def create_post(
+    connection: Connection, *, author_id: int, title: str, body: str, category: str
+) -> PostRecord:
+    """A new post, with its id."""
+    values = {"author_id": author_id, "title": title, "body": body, "category": category}
+    return PostRecord(*connection.execute(_INSERT, {**values, "score": 0}).one())

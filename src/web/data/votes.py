@@ -3,7 +3,8 @@ other way turns it around. The post's score changes in the same transaction.
 
 Concurrency: the post row is locked first (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite's
 write transactions start with `BEGIN IMMEDIATE`, see `database.py`), so votes on one post
-are applied one at a time and the score always equals the sum of the votes.
+are applied one at a time and the score always equals the sum of the votes. Votes on
+different posts proceed side by side on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from ..errors import NotFound
-from ..models import Post, Vote
-from .posts import MAX_ID
+from ..models import MAX_ID, posts, votes
 
 __all__ = ["Direction", "VoteOutcome", "cast_vote"]
 
@@ -44,33 +43,37 @@ class VoteOutcome:
         return _NAMES[self.previous]
 
 
-async def cast_vote(
-    session: AsyncSession, *, user_id: int, post_id: int, direction: Direction
+_THIS_VOTE = and_(votes.c.user_id == bindparam("voter"), votes.c.post_id == bindparam("post"))
+_LOCK_POST = select(posts.c.id).where(posts.c.id == bindparam("post")).with_for_update()
+_PREVIOUS = select(votes.c.value).where(_THIS_VOTE)
+_ADD = insert(votes)
+_CHANGE = update(votes).where(_THIS_VOTE).values(value=bindparam("new_value"))
+_TAKE_BACK = delete(votes).where(_THIS_VOTE)
+_SCORE = (
+    update(posts)
+    .where(posts.c.id == bindparam("post"))
+    .values(score=posts.c.score + bindparam("delta"))
+    .returning(posts.c.score)
+)
+
+
+def cast_vote(
+    connection: Connection, *, user_id: int, post_id: int, direction: Direction
 ) -> VoteOutcome:
     """Apply one click on an up or down arrow; `NotFound` when the post does not exist."""
     if not 0 < post_id <= MAX_ID:
         raise NotFound(f"There is no post {post_id}.")
-    locked = select(Post.id).where(Post.id == post_id).with_for_update()
-    if (await session.execute(locked)).first() is None:
+    keys = {"voter": user_id, "post": post_id}
+    if connection.execute(_LOCK_POST, keys).first() is None:
         raise NotFound(f"There is no post {post_id}.")
-
-    vote = await session.get(Vote, (user_id, post_id), populate_existing=True)
-    previous = vote.value if vote is not None else 0
+    previous = connection.execute(_PREVIOUS, keys).scalar_one_or_none() or 0
     wanted = _VALUES[direction]
     current = 0 if previous == wanted else wanted
-    if vote is None:
-        session.add(Vote(user_id=user_id, post_id=post_id, value=current))
+    if previous == 0:
+        connection.execute(_ADD, {"user_id": user_id, "post_id": post_id, "value": current})
     elif current == 0:
-        await session.delete(vote)
+        connection.execute(_TAKE_BACK, keys)
     else:
-        vote.value = current
-    await session.flush()
-
-    changed = (
-        update(Post)
-        .where(Post.id == post_id)
-        .values(score=Post.score + (current - previous))
-        .returning(Post.score)
-    )
-    score = (await session.execute(changed)).scalar_one()
+        connection.execute(_CHANGE, {**keys, "new_value": current})
+    score = connection.execute(_SCORE, {"post": post_id, "delta": current - previous}).scalar_one()
     return VoteOutcome(post_id=post_id, previous=previous, current=current, score=score)

@@ -7,8 +7,10 @@ from typing import Literal
 
 from src.common.events import ActivityEvent
 
+from ..data.comments import CommentRecord
+from ..data.posts import PostRecord
+from ..data.users import UserRecord
 from ..data.votes import VoteOutcome
-from ..models import Comment, Post, User
 
 __all__ = [
     "access_forbidden",
@@ -25,7 +27,7 @@ _USERNAME_MAX = 64
 _DIRECTIONS = {1: "up", -1: "down"}
 
 
-def user_registered(user: User, *, request_id: str | None) -> ActivityEvent:
+def user_registered(user: UserRecord, *, request_id: str | None) -> ActivityEvent:
     """`user.register`: a new account."""
     return ActivityEvent.new(
         "user.register",
@@ -37,7 +39,7 @@ def user_registered(user: User, *, request_id: str | None) -> ActivityEvent:
     )
 
 
-def user_logged_in(user: User, *, remember: bool, request_id: str | None) -> ActivityEvent:
+def user_logged_in(user: UserRecord, *, remember: bool, request_id: str | None) -> ActivityEvent:
     """`user.login`: a successful login."""
     lasting = "remembered for 30 days" if remember else "until the browser closes"
     return ActivityEvent.new(
@@ -52,7 +54,7 @@ def user_logged_in(user: User, *, remember: bool, request_id: str | None) -> Act
 
 def login_failed(
     username: str,
-    user: User | None,
+    user: UserRecord | None,
     *,
     remote: str | None,
     request_id: str | None,
@@ -73,7 +75,7 @@ def login_failed(
     )
 
 
-def user_logged_out(user: User, *, request_id: str | None) -> ActivityEvent:
+def user_logged_out(user: UserRecord, *, request_id: str | None) -> ActivityEvent:
     """`user.logout`."""
     return ActivityEvent.new(
         "user.logout",
@@ -84,7 +86,7 @@ def user_logged_out(user: User, *, request_id: str | None) -> ActivityEvent:
     )
 
 
-def post_created(user: User, post: Post, *, request_id: str | None) -> ActivityEvent:
+def post_created(user: UserRecord, post: PostRecord, *, request_id: str | None) -> ActivityEvent:
     """`post.create`."""
     return ActivityEvent.new(
         "post.create",
@@ -107,7 +109,7 @@ def _vote_details(username: str, outcome: VoteOutcome) -> str:
 
 
 def post_voted(
-    user: User, outcome: VoteOutcome, *, direction: str, request_id: str | None
+    user: UserRecord, outcome: VoteOutcome, *, direction: str, request_id: str | None
 ) -> ActivityEvent:
     """`post.vote`: a click on an arrow, whatever it did (vote, change, take back)."""
     return ActivityEvent.new(
@@ -126,7 +128,9 @@ def post_voted(
     )
 
 
-def comment_created(user: User, comment: Comment, *, request_id: str | None) -> ActivityEvent:
+def comment_created(
+    user: UserRecord, comment: CommentRecord, *, request_id: str | None
+) -> ActivityEvent:
     """`comment.create`."""
     return ActivityEvent.new(
         "comment.create",
@@ -139,7 +143,7 @@ def comment_created(user: User, comment: Comment, *, request_id: str | None) -> 
 
 
 def access_forbidden(
-    user: User | None,
+    user: UserRecord | None,
     *,
     method: str,
     path: str,

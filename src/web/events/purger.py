@@ -64,8 +64,7 @@ class OutboxPurger:
         return batch
 
     async def _delete(self, batch: list[str]) -> None:
-        async with self.database.write() as session:
-            await outbox.delete_entries(session, batch)
+        await self.database.write(outbox.delete_entries, batch)
 
     async def _run(self) -> None:
         while True:

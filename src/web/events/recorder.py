@@ -1,12 +1,15 @@
 """Every action's activity event: durable with the action, then handed on per ACTIVITY_MODE.
 
-In a view::
+In a view, the action and its outbox row are one unit of work (`Database.write`)::
 
-    async with database.write() as session:
-        post = await create_post(session, ...)
+    def submit_post(connection: Connection) -> ActivityEvent:
+        post = create_post(connection, ...)
         event = builders.post_created(user, post, request_id=...)
-        await recorder.stage(session, event)  # the outbox row, in the action's transaction
-    await recorder.deliver(event)           # after the commit; never raises
+        recorder.stage(connection, event)  # the outbox row, in the action's transaction
+        return event
+
+    event = await database.write(submit_post)
+    await recorder.deliver(event)          # after the commit; never raises
 
 `async`: enqueue the event (`post_activity`, `_job_id` = event id) and drop the outbox row.
 `sync`: POST it to the activity service while the user waits (the slow design the benchmark
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection
 
 from src.common.activity_client import ActivityClient, ActivityError
 from src.common.events import ActivityEvent
@@ -61,10 +64,10 @@ class EventRecorder:
         """False in `off` mode: no event is written or sent."""
         return self.mode != "off"
 
-    async def stage(self, session: AsyncSession, event: ActivityEvent) -> None:
+    def stage(self, connection: Connection, event: ActivityEvent) -> None:
         """Write `event` to the outbox in the caller's (the action's) transaction."""
         if self.enabled:
-            await outbox.add(session, event)
+            outbox.add(connection, event)
 
     async def record(self, event: ActivityEvent) -> None:
         """Stage `event` in a transaction of its own, then deliver it.
@@ -74,8 +77,7 @@ class EventRecorder:
         """
         if not self.enabled:
             return
-        async with self.database.write() as session:
-            await self.stage(session, event)
+        await self.database.write(self.stage, event)
         await self.deliver(event)
 
     async def deliver(self, event: ActivityEvent) -> None:
@@ -104,7 +106,6 @@ class EventRecorder:
         # Tells the relay the row is not in flight, so it is retried without waiting.
         self.metrics.count(event.type, "kept")
         try:
-            async with self.database.write() as session:
-                await outbox.record_failure(session, str(event.id), error)
+            await self.database.write(outbox.record_failure, str(event.id), error)
         except Exception:
             log.warning("could not mark event %s as failed; the relay will find it", event.id)

@@ -15,6 +15,8 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import Connection
+
 from src.common.tasks import stop_task
 
 from ..data import outbox
@@ -38,6 +40,15 @@ class RelayPolicy:
     batch: int = 200  # rows per look
 
 
+def _settle(
+    connection: Connection, handed_over: list[str], failure: tuple[str, str] | None
+) -> None:
+    """Delete the rows the queue has now, and mark the one it refused (if any)."""
+    outbox.delete_entries(connection, handed_over)
+    if failure is not None:
+        outbox.record_failure(connection, *failure)
+
+
 class OutboxRelay:
     """Hands outbox leftovers to the queue, then deletes them."""
 
@@ -54,10 +65,9 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Enqueue one batch of leftovers; answers how many; `QueueUnavailable` if Redis is down."""
         fresh_since = utcnow() - timedelta(seconds=self.policy.grace)
-        async with self.database.read() as session:
-            entries = await outbox.leftovers(
-                session, fresh_since=fresh_since, limit=self.policy.batch
-            )
+        entries = await self.database.read(
+            outbox.leftovers, fresh_since=fresh_since, limit=self.policy.batch
+        )
         if not entries:
             return 0
         handed_over: list[str] = []
@@ -75,10 +85,7 @@ class OutboxRelay:
                 continue
             handed_over.append(entry.id)
             self.metrics.count(str(entry.event.get("type", "unknown")), "relayed")
-        async with self.database.write() as session:
-            await outbox.delete_entries(session, handed_over)
-            if failure is not None:
-                await outbox.record_failure(session, *failure)
+        await self.database.write(_settle, handed_over, failure)
         self.relayed += len(handed_over)
         if handed_over:
             log.info("relayed %d events from the outbox", len(handed_over))
@@ -87,8 +94,7 @@ class OutboxRelay:
         return len(handed_over)
 
     async def _record_failure(self, event_id: str, error: str) -> None:
-        async with self.database.write() as session:
-            await outbox.record_failure(session, event_id, error)
+        await self.database.write(outbox.record_failure, event_id, error)
 
     async def run(self) -> None:
         """Relay until cancelled, backing off while the queue or the database fails."""

@@ -23,9 +23,9 @@ from aiohttp.typedefs import Handler
 from src.common.tokens import tokens_match
 
 from ..auth import current_user
+from ..data.users import UserRecord
 from ..events import builders
 from ..keys import EVENT_RECORDER, SETTINGS
-from ..models import User
 from ..security.csrf import CSRF_HEADER, csrf_token
 from ..templating import render
 from ..views.common import request_id
@@ -71,7 +71,7 @@ def _bearer(request: web.Request) -> Principal:
     return Principal("token", "ops-token")
 
 
-async def _note_forbidden(request: web.Request, user: User | None) -> None:
+async def _note_forbidden(request: web.Request, user: UserRecord | None) -> None:
     """The `auth.forbidden` event and the `forbidden` alert; neither may fail the answer."""
     event = builders.access_forbidden(
         user,
@@ -95,7 +95,9 @@ async def _note_forbidden(request: web.Request, user: User | None) -> None:
             log.warning("could not raise the forbidden alert: %s", exc)
 
 
-async def _forbidden_answer(request: web.Request, area: str, user: User | None) -> web.Response:
+async def _forbidden_answer(
+    request: web.Request, area: str, user: UserRecord | None
+) -> web.Response:
     await _note_forbidden(request, user)
     if area == "api":
         message = (

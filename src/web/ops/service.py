@@ -124,8 +124,7 @@ class OpsService:
     async def outbox_backlog(self) -> int | None:
         """Events waiting in the web database's outbox; None if the database does not answer."""
         try:
-            async with self.database.read() as session:
-                return await outbox.count(session)
+            return await self.database.read(outbox.count)
         except Exception as exc:
             log.warning("ops: could not count the outbox: %s", exc)
             return None

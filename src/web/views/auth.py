@@ -6,9 +6,12 @@ from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
+from sqlalchemy import Connection
+
+from src.common.events import ActivityEvent
 
 from ..auth import current_user
-from ..data.users import create_user, find_user
+from ..data.users import UserRecord, create_user, find_user, set_password_hash
 from ..errors import EmailTaken, UsernameTaken
 from ..events import builders
 from ..forms import FormInvalid, parse_login, parse_register, read_form
@@ -78,13 +81,17 @@ async def register(request: web.Request) -> web.StreamResponse:
         return await _again(request, "register.html", next_path, exc.errors, exc.values)
     password_hash = await hash_password(fields.password)
     recorder = request.app[EVENT_RECORDER]
+
+    def create(connection: Connection) -> tuple[UserRecord, ActivityEvent]:
+        user = create_user(
+            connection, username=fields.username, email=fields.email, password_hash=password_hash
+        )
+        event = builders.user_registered(user, request_id=request_id(request))
+        recorder.stage(connection, event)
+        return user, event
+
     try:
-        async with request.app[DATABASE].write() as session:
-            user = await create_user(
-                session, username=fields.username, email=fields.email, password_hash=password_hash
-            )
-            event = builders.user_registered(user, request_id=request_id(request))
-            await recorder.stage(session, event)
+        user, event = await request.app[DATABASE].write(create)
     except (UsernameTaken, EmailTaken) as exc:
         field = "username" if isinstance(exc, UsernameTaken) else "email"
         values = {"username": fields.username, "email": fields.email}
@@ -108,8 +115,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     except FormInvalid as exc:
         return await _again(request, "login.html", next_path, exc.errors, exc.values)
     database, recorder = request.app[DATABASE], request.app[EVENT_RECORDER]
-    async with database.read() as session:
-        user = await find_user(session, fields.username)
+    user = await database.read(find_user, fields.username)
     password_hash = user.password_hash if user is not None else None
     if user is None or not await verify_password(password_hash, fields.password):
         failed = builders.login_failed(
@@ -125,11 +131,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     event = builders.user_logged_in(
         user, remember=fields.remember_me, request_id=request_id(request)
     )
-    async with database.write() as session:
+
+    def logged_in(connection: Connection) -> None:
         if new_hash is not None:
-            stored = await session.merge(user, load=True)
-            stored.password_hash = new_hash
-        await recorder.stage(session, event)
+            set_password_hash(connection, user.id, new_hash)
+        recorder.stage(connection, event)
+
+    await database.write(logged_in)
     await recorder.deliver(event)
     await log_in(request, user.id, remember=fields.remember_me)
     raise redirect(next_path)

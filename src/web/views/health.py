@@ -28,8 +28,7 @@ async def healthz(request: web.Request) -> web.Response:
         "queue": await request.app[EVENT_QUEUE].state(),
     }
     try:
-        async with database.read() as session:
-            body["outbox"] = await outbox.count(session)
+        body["outbox"] = await database.read(outbox.count)
     except Exception as exc:
         log.warning("health check: database unavailable: %s", exc)
         body.update(status="unavailable", error=f"database: {exc.__class__.__name__}")

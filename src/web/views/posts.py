@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from aiohttp import web
+from sqlalchemy import Connection
+
+from src.common.events import ActivityEvent
 
 from ..auth import current_user, require_user
 from ..data import comments as comments_data
@@ -33,14 +36,17 @@ async def _listing(
 ) -> web.Response:
     page = page_number(request)
     user = await current_user(request)
-    async with request.app[DATABASE].read() as session:
-        posts = await posts_data.list_posts(
-            session, page=page, category=category, viewer_id=user.id if user else None
-        )
-        categories = await posts_data.list_categories(session)
-    if category is not None and posts.total == 0:
+    found = await request.app[DATABASE].read(
+        posts_data.listing, page=page, category=category, viewer_id=user.id if user else None
+    )
+    if category is not None and found.posts.total == 0:
         raise NotFound(f"There are no posts in c/{category} yet.")
-    context = {"posts": posts, "categories": categories, "category": category, "title": title}
+    context = {
+        "posts": found.posts,
+        "categories": found.categories,
+        "category": category,
+        "title": title,
+    }
     return await render(request, "index.html", context)
 
 
@@ -69,9 +75,9 @@ async def _post_page(
     status: int = 200,
 ) -> web.Response:
     user = await current_user(request)
-    async with request.app[DATABASE].read() as session:
-        post = await posts_data.get_post(session, post_id, viewer_id=user.id if user else None)
-        thread = await comments_data.list_comments(session, post_id)
+    post, thread = await request.app[DATABASE].read(
+        _post_and_comments, post_id, viewer_id=user.id if user else None
+    )
     context: dict[str, Any] = {
         "post": post,
         "comments": thread,
@@ -79,6 +85,13 @@ async def _post_page(
         "values": comment_values or {},
     }
     return await render(request, "post.html", context, status=status)
+
+
+def _post_and_comments(
+    connection: Connection, post_id: int, *, viewer_id: int | None
+) -> tuple[posts_data.PostView, list[comments_data.CommentView]]:
+    post = posts_data.get_post(connection, post_id, viewer_id=viewer_id)
+    return post, comments_data.list_comments(connection, post_id)
 
 
 async def post_page(request: web.Request) -> web.Response:
@@ -95,8 +108,7 @@ async def submit_form(request: web.Request) -> web.Response:
 async def _submit_page(
     request: web.Request, errors: dict[str, str], values: dict[str, str], status: int = 200
 ) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        categories = await posts_data.list_categories(session, limit=50)
+    categories = await request.app[DATABASE].read(posts_data.list_categories, limit=50)
     context = {"errors": errors, "values": values, "categories": categories}
     return await render(request, "submit.html", context, status=status)
 
@@ -109,14 +121,18 @@ async def submit(request: web.Request) -> web.StreamResponse:
     except FormInvalid as exc:
         return await _submit_page(request, exc.errors, exc.values, status=400)
     recorder = request.app[EVENT_RECORDER]
-    async with request.app[DATABASE].write() as session:
-        post = await posts_data.create_post(
-            session, author_id=user.id, title=form.title, body=form.body, category=form.category
+
+    def create(connection: Connection) -> tuple[int, ActivityEvent]:
+        post = posts_data.create_post(
+            connection, author_id=user.id, title=form.title, body=form.body, category=form.category
         )
         event = builders.post_created(user, post, request_id=request_id(request))
-        await recorder.stage(session, event)
+        recorder.stage(connection, event)
+        return post.id, event
+
+    post_id, event = await request.app[DATABASE].write(create)
     await recorder.deliver(event)
-    raise redirect(request.app.router["post"].url_for(id=str(post.id)))
+    raise redirect(request.app.router["post"].url_for(id=str(post_id)))
 
 
 async def vote(request: web.Request) -> web.StreamResponse:
@@ -129,14 +145,15 @@ async def vote(request: web.Request) -> web.StreamResponse:
     if direction is None:
         raise web.HTTPBadRequest(text="A vote needs direction=up or direction=down.")
     recorder = request.app[EVENT_RECORDER]
-    async with request.app[DATABASE].write() as session:
-        outcome = await cast_vote(
-            session, user_id=user.id, post_id=post_id, direction=cast(Direction, direction)
-        )
-        event = builders.post_voted(
-            user, outcome, direction=direction, request_id=request_id(request)
-        )
-        await recorder.stage(session, event)
+    wanted = cast(Direction, direction)
+
+    def apply(connection: Connection) -> ActivityEvent:
+        outcome = cast_vote(connection, user_id=user.id, post_id=post_id, direction=wanted)
+        event = builders.post_voted(user, outcome, direction=wanted, request_id=request_id(request))
+        recorder.stage(connection, event)
+        return event
+
+    event = await request.app[DATABASE].write(apply)
     await recorder.deliver(event)
     raise redirect(safe_next_from(form.get("next"), post_url))
 
@@ -153,11 +170,15 @@ async def comment(request: web.Request) -> web.StreamResponse:
             request, post_id, comment_errors=exc.errors, comment_values=exc.values, status=400
         )
     recorder = request.app[EVENT_RECORDER]
-    async with request.app[DATABASE].write() as session:
-        new = await comments_data.add_comment(
-            session, post_id=post_id, author_id=user.id, body=form.body
+
+    def add(connection: Connection) -> tuple[int, ActivityEvent]:
+        new = comments_data.add_comment(
+            connection, post_id=post_id, author_id=user.id, body=form.body
         )
         event = builders.comment_created(user, new, request_id=request_id(request))
-        await recorder.stage(session, event)
+        recorder.stage(connection, event)
+        return new.id, event
+
+    comment_id, event = await request.app[DATABASE].write(add)
     await recorder.deliver(event)
-    raise redirect(post_url.with_fragment(f"comment-{new.id}"))
+    raise redirect(post_url.with_fragment(f"comment-{comment_id}"))

@@ -13,16 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Connection
 
 from src.common.activity_client import ActivityError
 
 from ..auth import current_user
-from ..data.posts import list_posts
-from ..data.users import find_user
+from ..data.pages import Page
+from ..data.posts import PostView, list_posts
+from ..data.users import UserRecord, find_user
 from ..errors import NotFound
 from ..forms import valid_username
 from ..keys import ACTIVITY_CLIENT, DATABASE
-from ..models import User
 from ..templating import render
 from .common import page_number
 
@@ -44,7 +45,7 @@ def _newest_first(item: dict[str, Any]) -> tuple[str, str]:
 
 
 async def _fetch_activity(
-    request: web.Request, user: User, *, private: bool
+    request: web.Request, user: UserRecord, *, private: bool
 ) -> list[dict[str, Any]]:
     """The user's newest events of the types the viewer may see, newest first.
 
@@ -76,7 +77,7 @@ async def _fetch_activity(
 
 
 async def _recent_activity(
-    request: web.Request, user: User, *, private: bool
+    request: web.Request, user: UserRecord, *, private: bool
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The user's newest events (public ones unless `private`), or a note saying why not."""
     timeout = request.app.get(ACTIVITY_TIMEOUT_KEY, ACTIVITY_TIMEOUT)
@@ -101,13 +102,19 @@ async def profile(request: web.Request) -> web.Response:
     name = request.match_info["username"]
     page = page_number(request)
     viewer = await current_user(request)
-    async with request.app[DATABASE].read() as session:
-        user = await find_user(session, name) if valid_username(name) else None
+    if not valid_username(name):
+        raise NotFound(f"There is no user called {name[:64]!r}.")
+
+    def user_and_posts(connection: Connection) -> tuple[UserRecord, Page[PostView]]:
+        user = find_user(connection, name)
         if user is None:
             raise NotFound(f"There is no user called {name[:64]!r}.")
-        posts = await list_posts(
-            session, page=page, author_id=user.id, viewer_id=viewer.id if viewer else None
+        posts = list_posts(
+            connection, page=page, author_id=user.id, viewer_id=viewer.id if viewer else None
         )
+        return user, posts
+
+    user, posts = await request.app[DATABASE].read(user_and_posts)
     private = viewer is not None and (viewer.id == user.id or viewer.is_admin)
     activity, activity_note = await _recent_activity(request, user, private=private)
     context = {

@@ -7,7 +7,7 @@ import pytest
 
 from src.web.commands.create_admin import main
 from src.web.data.users import find_user
-from src.web.database import Database, create_engine
+from src.web.database import Database
 from src.web.security.passwords import verify_password
 
 
@@ -18,13 +18,12 @@ def database_env(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 async def _admin(url: str, name: str) -> tuple[bool, str, str] | None:
-    database = Database(create_engine(url))
+    database = Database(url)
     try:
-        async with database.read() as session:
-            user = await find_user(session, name)
-            return None if user is None else (user.is_admin, user.email, user.password_hash)
+        user = await database.read(find_user, name)
+        return None if user is None else (user.is_admin, user.email, user.password_hash)
     finally:
-        await database.dispose()
+        await database.close()
 
 
 def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:

@@ -1,46 +1,46 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from src.web.commands.seed import SAMPLE_PASSWORD, load_seed, main, seed
 from src.web.data.users import find_user
 from src.web.database import Database
-from src.web.models import Comment, Post, Vote
+from src.web.models import comments, posts, votes
 from src.web.security.passwords import verify_password
+
+
+def _counts(connection: Connection) -> tuple[int, int, list[int]]:
+    """Posts, comments, and the posts whose score is not the sum of their votes."""
+    vote_sum = (
+        select(func.coalesce(func.sum(votes.c.value), 0))
+        .where(votes.c.post_id == posts.c.id)
+        .scalar_subquery()
+    )
+    mismatched = connection.execute(select(posts.c.id).where(posts.c.score != vote_sum))
+    return (
+        connection.execute(select(func.count(posts.c.id))).scalar_one(),
+        connection.execute(select(func.count(comments.c.id))).scalar_one(),
+        list(mismatched.scalars()),
+    )
 
 
 async def test_seed_loads_the_shipped_data_once(database: Database) -> None:
     first = await seed(database)
-    posts = load_seed("posts")
+    shipped = load_seed("posts")
     assert first.users == len(load_seed("users"))
-    assert first.posts == len(posts)
-    assert first.comments == sum(len(p["comments"]) for p in posts)
-    assert first.votes == sum(len(p["votes"]) for p in posts)
+    assert first.posts == len(shipped)
+    assert first.comments == sum(len(p["comments"]) for p in shipped)
+    assert first.votes == sum(len(p["votes"]) for p in shipped)
 
     again = await seed(database)
     assert (again.users, again.posts, again.comments, again.votes) == (0, 0, 0, 0)
 
-    async with database.read() as session:
-        assert (await session.execute(select(func.count(Post.id)))).scalar_one() == len(posts)
-        # Each post's score is the sum of its votes.
-        mismatched = (
-            await session.execute(
-                select(Post.id).where(
-                    Post.score
-                    != select(func.coalesce(func.sum(Vote.value), 0))
-                    .where(Vote.post_id == Post.id)
-                    .scalar_subquery()
-                )
-            )
-        ).all()
-        assert mismatched == []
-        assert (
-            await session.execute(select(func.count(Comment.id)))
-        ).scalar_one() == first.comments
-        ada = await find_user(session, "ada")
-        assert ada is not None
-        assert await verify_password(ada.password_hash, SAMPLE_PASSWORD)
+    # Each post's score is the sum of its votes.
+    assert await database.read(_counts) == (len(shipped), first.comments, [])
+    ada = await database.read(find_user, "ada")
+    assert ada is not None
+    assert await verify_password(ada.password_hash, SAMPLE_PASSWORD)
 
 
 def test_the_command(

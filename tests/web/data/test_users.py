@@ -10,22 +10,21 @@ from src.web.errors import EmailTaken, UsernameTaken
 
 
 async def _create(database: Database, username: str, email: str) -> int:
-    async with database.write() as session:
-        user = await create_user(session, username=username, email=email, password_hash="h")
-        return user.id
+    user = await database.write(create_user, username=username, email=email, password_hash="h")
+    return user.id
 
 
 async def test_a_user_is_found_by_name_ignoring_case(database: Database) -> None:
     user_id = await _create(database, "Alice", "alice@example.org")
-    async with database.read() as session:
-        found = await find_user(session, "aLiCe")
-        assert found is not None
-        assert found.id == user_id
-        assert found.username == "Alice"
-        assert found.created.tzinfo is not None
-        assert not found.is_admin
-        assert await find_user(session, "bob") is None
-        assert (await get_user(session, user_id)) is not None
+    found = await database.read(find_user, "aLiCe")
+    assert found is not None
+    assert found.id == user_id
+    assert found.username == "Alice"
+    assert found.created.tzinfo is not None
+    assert not found.is_admin
+    assert await database.read(find_user, "bob") is None
+    assert await database.read(get_user, user_id) == found
+    assert await database.read(get_user, 2**40) is None
 
 
 async def test_usernames_are_unique_ignoring_case(database: Database) -> None:

@@ -4,33 +4,52 @@ import asyncio
 import random
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from src.web.data.posts import create_post, get_post
 from src.web.data.users import create_user
 from src.web.data.votes import Direction, cast_vote
 from src.web.database import Database
 from src.web.errors import NotFound
-from src.web.models import Post, Vote
+from src.web.models import posts, votes
+
+
+def _users_and_post(connection: Connection, voters: int) -> tuple[int, list[int]]:
+    author = create_user(connection, username="author", email="a@x.org", password_hash="h")
+    users = [
+        create_user(connection, username=f"v{i}", email=f"v{i}@x.org", password_hash="h")
+        for i in range(voters)
+    ]
+    post = create_post(connection, author_id=author.id, title="t", body="", category="c")
+    return post.id, [user.id for user in users]
 
 
 async def _setup(database: Database, voters: int = 1) -> tuple[int, list[int]]:
-    async with database.write() as session:
-        author = await create_user(session, username="author", email="a@x.org", password_hash="h")
-        users = [
-            await create_user(session, username=f"v{i}", email=f"v{i}@x.org", password_hash="h")
-            for i in range(voters)
-        ]
-        post = await create_post(session, author_id=author.id, title="t", body="", category="c")
-        return post.id, [user.id for user in users]
+    return await database.write(_users_and_post, voters)
 
 
 async def _vote(
     database: Database, user_id: int, post_id: int, direction: Direction
 ) -> tuple[int, int, int]:
-    async with database.write() as session:
-        outcome = await cast_vote(session, user_id=user_id, post_id=post_id, direction=direction)
+    outcome = await database.write(cast_vote, user_id=user_id, post_id=post_id, direction=direction)
     return outcome.previous, outcome.current, outcome.score
+
+
+def _vote_count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(votes)).scalar_one())
+
+
+def _score_sum_and_votes_per_user(
+    connection: Connection, post_id: int
+) -> tuple[int, int, list[int]]:
+    score = connection.execute(select(posts.c.score).where(posts.c.id == post_id)).scalar_one()
+    total = connection.execute(
+        select(func.coalesce(func.sum(votes.c.value), 0)).where(votes.c.post_id == post_id)
+    ).scalar_one()
+    per_user = connection.execute(
+        select(func.count()).where(votes.c.post_id == post_id).group_by(votes.c.user_id)
+    ).scalars()
+    return score, total, list(per_user)
 
 
 async def test_vote_again_takes_it_back_and_the_other_way_turns_it(database: Database) -> None:
@@ -40,9 +59,8 @@ async def test_vote_again_takes_it_back_and_the_other_way_turns_it(database: Dat
     assert await _vote(database, user, post_id, "down") == (0, -1, -1)
     assert await _vote(database, user, post_id, "up") == (-1, 1, 1)
     assert await _vote(database, user, post_id, "down") == (1, -1, -1)
-    async with database.read() as session:
-        assert (await get_post(session, post_id, viewer_id=user)).my_vote == -1
-        assert (await session.execute(select(func.count()).select_from(Vote))).scalar_one() == 1
+    assert (await database.read(get_post, post_id, viewer_id=user)).my_vote == -1
+    assert await database.read(_vote_count) == 1
 
 
 async def test_voting_on_a_missing_post_changes_nothing(database: Database) -> None:
@@ -59,19 +77,6 @@ async def test_the_score_stays_the_sum_of_the_votes_under_concurrency(database: 
     clicks += [(users[0], "up"), (users[0], "up"), (users[1], "down"), (users[1], "down")]
     rng.shuffle(clicks)
     await asyncio.gather(*(_vote(database, user, post_id, d) for user, d in clicks))  # type: ignore[arg-type]
-    async with database.read() as session:
-        score = (await session.execute(select(Post.score).where(Post.id == post_id))).scalar_one()
-        total = (
-            await session.execute(
-                select(func.coalesce(func.sum(Vote.value), 0)).where(Vote.post_id == post_id)
-            )
-        ).scalar_one()
-        per_user = (
-            await session.execute(
-                select(Vote.user_id, func.count())
-                .where(Vote.post_id == post_id)
-                .group_by(Vote.user_id)
-            )
-        ).all()
+    score, total, per_user = await database.read(_score_sum_and_votes_per_user, post_id)
     assert score == total
-    assert all(count == 1 for _, count in per_user)
+    assert all(count == 1 for count in per_user)

@@ -3,20 +3,16 @@ in the outbox, marked with the error. (Delivery itself: tests/web/test_delivery.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from src.common.embedded_redis import free_port
+from src.web.data.outbox import OutboxRecord
 from src.web.keys import DATABASE
-from src.web.models import OutboxEntry
+from tests.support.outbox import all_outbox_rows
 from tests.support.site_client import SiteClient
 from tests.web.conftest import AppFactory, app_of
 
 
-async def _outbox(site: SiteClient) -> list[OutboxEntry]:
-    async with app_of(site)[DATABASE].read() as session:
-        return list(
-            (await session.execute(select(OutboxEntry).order_by(OutboxEntry.created))).scalars()
-        )
+async def _outbox(site: SiteClient) -> list[OutboxRecord]:
+    return await app_of(site)[DATABASE].read(all_outbox_rows)
 
 
 async def test_off_writes_no_event(site: SiteClient) -> None:

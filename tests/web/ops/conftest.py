@@ -124,14 +124,13 @@ def ops_settings(web_settings: Settings, redis_url: str, activity: ActivityServi
 
 async def add_user(site: SiteClient, username: str, *, admin: bool) -> None:
     """Create a user straight in the database (no event), admin or not."""
-    async with app_of(site)[DATABASE].write() as session:
-        await create_user(
-            session,
-            username=username,
-            email=f"{username}@example.org",
-            password_hash=await hash_password(PASSWORD),
-            is_admin=admin,
-        )
+    await app_of(site)[DATABASE].write(
+        create_user,
+        username=username,
+        email=f"{username}@example.org",
+        password_hash=await hash_password(PASSWORD),
+        is_admin=admin,
+    )
 
 
 @pytest.fixture

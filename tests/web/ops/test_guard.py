@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-
 from src.web.keys import DATABASE
-from src.web.models import OutboxEntry
+from tests.support.outbox import all_outbox_rows
 from tests.support.site_client import SiteClient
 from tests.web.conftest import AppFactory
 
@@ -23,8 +21,7 @@ async def _forbidden_events(ops: Ops) -> list[dict[str, object]]:
     reading the outbox alone would race the purger.
     """
     queued = [job.args[0] for job in await ops.pool.queued_jobs()]
-    async with ops.app[DATABASE].read() as session:
-        kept = [row.event for row in (await session.execute(select(OutboxEntry))).scalars()]
+    kept = [row.event for row in await ops.app[DATABASE].read(all_outbox_rows)]
     events = {event["id"]: event for event in [*kept, *queued]}
     forbidden = [event for event in events.values() if event["type"] == "auth.forbidden"]
     return sorted(forbidden, key=lambda event: str(event["timestamp"]))

@@ -66,3 +66,30 @@ async def test_the_server_ends_a_session_after_its_lifetime(
     clock_at(0)  # the expired session was dropped, not just ignored while the clock was late
     assert await _logged_in_as(user) is None
     assert await _logged_in_as(site) == "alice"  # other sessions are untouched
+
+
+@pytest.mark.parametrize("remember", [False, True])
+async def test_a_session_is_sent_again_only_when_it_changed(
+    site: SiteClient, remember: bool
+) -> None:
+    """Encrypting and sending the cookie costs every response; an unchanged session skips it."""
+    await site.register("alice")
+    await site.logout()
+    login = await site.login("alice", remember=remember)
+    assert "Set-Cookie" in login.headers  # a new session at login
+    post_id = await site.submit()
+    for path in ("/", f"/p/{post_id}", "/u/alice", "/submit"):
+        response = await site.client.get(path)
+        assert response.status == 200
+        assert "Set-Cookie" not in response.headers, path
+    vote = await site.vote(post_id, "up")
+    assert vote.status == 303
+    assert "Set-Cookie" not in vote.headers
+    assert await _logged_in_as(site) == "alice"  # and the session still works
+
+
+async def test_a_first_visit_gets_a_cookie_once(site: SiteClient) -> None:
+    first = await site.client.get("/login")
+    assert "Set-Cookie" in first.headers  # the login form's CSRF token lives in it
+    again = await site.client.get("/login")
+    assert "Set-Cookie" not in again.headers

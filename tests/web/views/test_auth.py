@@ -132,8 +132,7 @@ async def test_login_replaces_the_session(
     """No fixation: a session planted before login (its CSRF token, anything else in it)
     is not the session after login, which holds only the user."""
     await site.register("alice")
-    async with app_of(site)[DATABASE].read() as session:
-        alice = await find_user(session, "alice")
+    alice = await app_of(site)[DATABASE].read(find_user, "alice")
     assert alice is not None
     victim = await visitor(site)
     planted = {"csrf_token": "planted-token", "planted": "by someone else"}

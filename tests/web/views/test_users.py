@@ -100,8 +100,7 @@ async def test_public_activity_shows_behind_many_logins(
     url = str(service.make_url("")).rstrip("/")
     site = await make_site(activity_url=url)
     await site.register("alice")
-    async with app_of(site)[DATABASE].read() as session:
-        alice = await find_user(session, "alice")
+    alice = await app_of(site)[DATABASE].read(find_user, "alice")
     assert alice is not None
     start = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
     stories = [("post.create", "alice posted 'Hello'"), ("comment.create", "alice commented")]
