@@ -131,7 +131,8 @@ def serve(
 
     def ready(arbiter: Any) -> None:
         where = ", ".join(str(listener) for listener in arbiter.LISTENERS)
-        log.info("%s listening on %s with %d processes", name, where, processes)
+        count = f"{processes} process{'' if processes == 1 else 'es'}"
+        log.info("%s listening on %s with %s", name, where, count)
 
     options: dict[str, Any] = {
         "bind": [f"fd://{sock.detach()}" for sock in sockets],
