@@ -95,10 +95,10 @@ class _LoggingThroughRoot(Logger):
 class _Master(BaseApplication):
     """gunicorn configured in code, not from its command line or a config file."""
 
-    def __init__(self, app_factory: AppFactory, options: dict[str, Any]) -> None:
+    def __init__(self, name: str, app_factory: AppFactory, options: dict[str, Any]) -> None:
         self._app_factory = app_factory
         self._options = options
-        super().__init__(prog="wolfit web")
+        super().__init__(prog=f"wolfit {name}")
 
     def load_config(self) -> None:
         for key, value in self._options.items():
@@ -151,7 +151,7 @@ def serve(
         "control_socket_disable": True,
     }
     try:
-        _Master(app_factory, options).run()
+        _Master(name, app_factory, options).run()
     except SystemExit as exc:  # the arbiter, and each worker it forked, end with sys.exit
         if os.getpid() != master_pid:
             raise  # a worker leaving: its exit status is its own, its files are the master's
