@@ -27,7 +27,7 @@ from src.common.settings import Settings, env_name
 
 from .placement import Place, Placement, place_running, placed_command
 
-__all__ = ["LocalSuite", "ServiceFailed", "cpu_seconds"]
+__all__ = ["LocalSuite", "ServiceFailed", "cpu_seconds", "tree_cpu_seconds"]
 
 START_TIMEOUT = 30.0
 
@@ -45,6 +45,32 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    """The live children of a process (Linux `/proc/PID/task/*/children`)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.extend(int(child) for child in (task / "children").read_text().split())
+    except OSError:
+        pass
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time a live process and everything it forked used so far: its own, its children
+    that ended (`cutime`, `cstime`) and its live descendants'. `wolfit web` is a master
+    whose web processes do the work, and that it replaces when one dies."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = sum(int(field) for field in fields[11:15])
+    total = ticks / os.sysconf("SC_CLK_TCK")
+    for child in _children(pid):
+        total += tree_cpu_seconds(child) or 0.0
+    return total
+
+
 def own_cpu_seconds() -> float:
     """User + system CPU time of this process (the load generator), all threads."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -59,7 +85,7 @@ class _Child:
         self.log_path = path
 
     def cpu(self) -> float | None:
-        return cpu_seconds(self.process.pid)
+        return tree_cpu_seconds(self.process.pid)
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -94,6 +120,7 @@ class LocalSuite:
         self.redis = EmbeddedRedis(workdir / "redis")
         self._children: list[_Child] = []
         self._webs: dict[str, _Child] = {}
+        self._serving: dict[str, int] = {}
 
     @property
     def activity_url(self) -> str:
@@ -162,24 +189,32 @@ class LocalSuite:
         await self._spawn("worker", "worker", place=background)
 
     async def start_web(self, name: str = "web", **settings: str) -> str:
-        """Start a web process called `name` (replacing one of that name) with these extra
-        settings; answers its base URL. Webs share the database and the secret key."""
+        """Start a web app called `name` (replacing one of that name) with these extra
+        settings; answers its base URL. Webs share the database and the secret key.
+
+        It serves from one process unless `WEB_PROCESSES` says otherwise: the figures of
+        these benchmarks are those of one web process, beside the rest of the suite.
+        """
         await self.stop_web(name)
         port = free_port()
+        settings.setdefault("WEB_PROCESSES", "1")
         web = await self._spawn(
             f"web-{name}", "web", place=self.placement.subject, WEB_PORT=str(port), **settings
         )
         self._webs[name] = web
         url = f"http://127.0.0.1:{port}"
         await self._wait_healthy(web, f"{url}/healthz")
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as answer:
+            self._serving[name] = int((await answer.json())["pid"])
         return url
 
     def web_pid(self, name: str = "web") -> int | None:
-        """The process id of the web process called `name`, while it runs (to watch it)."""
+        """The process id of the web process serving `name` (with WEB_PROCESSES=1, the one
+        process the master forked), while it runs: the one whose memory grows with its work."""
         web = self._webs.get(name)
         if web is None or web.process.returncode is not None:
             return None
-        return web.process.pid
+        return self._serving.get(name)
 
     async def set_chaos(self, *, sleep_time: float, fail_rate: float = 0.0) -> None:
         """Change the activity service's latency and failure rate at run time (PUT /api/chaos)."""
@@ -209,6 +244,7 @@ class LocalSuite:
     async def stop_web(self, name: str = "web") -> None:
         """Stop the web process called `name`, if it runs."""
         web = self._webs.pop(name, None)
+        self._serving.pop(name, None)
         if web is not None:
             await web.stop()
             self._children.remove(web)

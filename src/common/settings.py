@@ -22,7 +22,9 @@ from yarl import URL
 from .redaction import without_password
 
 __all__ = [
+    "DEFAULT_WEB_PROCESSES",
     "MAX_SLEEP_TIME",
+    "MAX_WEB_PROCESSES",
     "ActivityMode",
     "Settings",
     "SettingsError",
@@ -35,6 +37,11 @@ ActivityMode = Literal["async", "sync", "off"]
 # The most SLEEP_TIME may be, at start and through PUT /api/chaos alike: longer than any sane
 # experiment, shorter than clients' timeouts are likely to tolerate.
 MAX_SLEEP_TIME = 60.0
+
+# How many processes `wolfit web` serves with (WEB_PROCESSES): one pre-fork master, this many
+# workers sharing its port. The one place the default lives; the lead measures and may change it.
+DEFAULT_WEB_PROCESSES = 2
+MAX_WEB_PROCESSES = 64
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 PositiveSeconds = Annotated[float, Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)]
@@ -114,6 +121,9 @@ class Settings(BaseSettings):
         10, validation_alias=_env("DATABASE_POOL_SIZE")
     )
     activity_port: Port = Field(8081, validation_alias=_env("ACTIVITY_PORT"))
+    web_processes: Annotated[int, Field(ge=1, le=MAX_WEB_PROCESSES)] = Field(
+        DEFAULT_WEB_PROCESSES, validation_alias=_env("WEB_PROCESSES")
+    )
     worker_max_jobs: Annotated[int, Field(ge=1, le=10_000)] = Field(
         100, validation_alias=_env("WORKER_MAX_JOBS")
     )

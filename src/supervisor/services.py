@@ -42,6 +42,12 @@ class ServiceSpec:
     probe: Callable[[ProbeContext], Probe]
     url: str | None = None
     command: str = field(default="")
+    detail: str = ""  # shown after the URL in the table of `wolfit up`
+
+    def shown_where(self, pid: int) -> str:
+        """Where to reach the service (its URL, else its pid), and its detail."""
+        where = self.url or f"pid {pid}"
+        return f"{where} ({self.detail})" if self.detail else where
 
     def shown_command(self) -> str:
         """The command line as an operator would type it."""
@@ -78,6 +84,10 @@ def worker_probe(context: ProbeContext) -> Probe:
     return probe
 
 
+def _processes(count: int) -> str:
+    return f"{count} process{'' if count == 1 else 'es'}, WEB_PROCESSES"
+
+
 def suite_services(settings: Settings) -> list[ServiceSpec]:
     """activity, worker and web, in starting order, reached on `HOST` and their ports."""
     host = display_host(settings.host)
@@ -103,5 +113,6 @@ def suite_services(settings: Settings) -> list[ServiceSpec]:
             lambda context: http_probe(context.http, f"{web}/healthz"),
             url=f"{web}/",
             command="wolfit web",
+            detail=_processes(settings.web_processes),
         ),
     ]

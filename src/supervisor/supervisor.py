@@ -221,7 +221,7 @@ class Supervisor:
 
     def _banner(self) -> None:
         assert self.broker is not None
-        rows = [(s.spec.name, s.spec.url or f"pid {s.child.pid}") for s in self.services if s.child]
+        rows = [(s.spec.name, s.spec.shown_where(s.child.pid)) for s in self.services if s.child]
         rows.append(("redis", without_password(self.broker.url)))
         width = max(len(name) for name, _ in rows)
         self.say("Wolfit Async is up:")

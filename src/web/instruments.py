@@ -36,6 +36,7 @@ class WebMetrics:
             "wolfit_web_outbox_events",
             "Events waiting in the outbox, counted at each scrape.",
             registry=registry,
+            multiprocess_mode="livemostrecent",  # set by whichever process is scraped
         )
 
     def count(self, event_type: str, outcome: str) -> None:

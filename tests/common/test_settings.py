@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from src.common.settings import Settings, SettingsError, load_settings
+from src.common.settings import DEFAULT_WEB_PROCESSES, Settings, SettingsError, load_settings
 
 
 def test_defaults_are_those_of_the_spec() -> None:
@@ -20,6 +20,7 @@ def test_defaults_are_those_of_the_spec() -> None:
     assert settings.worker_max_jobs == 100
     assert settings.delivery_max_tries == 25
     assert (settings.delivery_backoff_base, settings.delivery_backoff_cap) == (0.5, 300)
+    assert settings.web_processes == DEFAULT_WEB_PROCESSES
 
 
 def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,6 +37,11 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.fail_rate == 0
 
 
+def test_web_processes_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_PROCESSES", "3")
+    assert load_settings().web_processes == 3
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -47,6 +53,9 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("ACTIVITY_MODE", "fast"),
         ("WEB_PORT", "70000"),
         ("WORKER_MAX_JOBS", "0"),
+        ("WEB_PROCESSES", "0"),
+        ("WEB_PROCESSES", "two"),
+        ("WEB_PROCESSES", "1000"),
         ("ACTIVITY_URL", "ftp://x"),
         ("ACTIVITY_URL", "http://"),
         ("REDIS_URL", "localhost:6379"),

@@ -162,6 +162,13 @@ def test_latency_and_failure_rate_pass_through_to_the_activity_service() -> None
     assert unset["SLEEP_TIME"] == unset["FAIL_RATE"] == ""
 
 
+def test_the_number_of_web_processes_passes_through_to_web() -> None:
+    web = model({**SECRETS, "WEB_PROCESSES": "3"})["services"]["web"]
+    assert web["environment"]["WEB_PROCESSES"] == "3"
+    # Unset, the setting's own default applies (empty counts as unset).
+    assert model()["services"]["web"]["environment"]["WEB_PROCESSES"] == ""
+
+
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY")
 URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
 # A secret on a command line or in a check: `--requirepass X`, `-p X`, `REDISCLI_AUTH=X`...

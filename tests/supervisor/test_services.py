@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from src.common.settings import Settings
+from src.common.settings import DEFAULT_WEB_PROCESSES, Settings
 from src.supervisor.child import ChildProcess
 from src.supervisor.health import wait_healthy
 from src.supervisor.output import ServiceOutput, Terminal
@@ -45,6 +45,16 @@ def test_the_suite_is_the_three_wolfit_commands_in_starting_order() -> None:
         None,
         "http://127.0.0.1:9080/",
     ]
+    assert [spec.shown_where(pid=7) for spec in specs] == [
+        "http://127.0.0.1:9081/",
+        "pid 7",
+        f"http://127.0.0.1:9080/ ({DEFAULT_WEB_PROCESSES} processes, WEB_PROCESSES)",
+    ]
+
+
+def test_the_table_shows_how_many_web_processes_serve() -> None:
+    (web,) = [spec for spec in suite_services(Settings(web_processes=1)) if spec.name == "web"]
+    assert web.shown_where(pid=7) == "http://127.0.0.1:8080/ (1 process, WEB_PROCESSES)"
 
 
 async def test_the_worker_probe_knows_its_own_worker_by_pid(redis_url: str, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
+from src.common.settings import DEFAULT_WEB_PROCESSES
 from tests.support.processes import pid_alive, wait_until, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +146,21 @@ async def events_of(activity: str, token: str, username: str) -> list[dict[str, 
         return list((await response.json())["items"])
 
 
+async def serving_pids(web: str, processes: int) -> set[int]:
+    """The pids of the web processes, from `/healthz` over new connections until each of
+    `processes` has answered one."""
+    pids: set[int] = set()
+    for _ in range(200):
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{web}/healthz") as response,
+        ):
+            pids.add(int((await response.json())["pid"]))
+        if len(pids) == processes:
+            return pids
+    raise AssertionError(f"200 connections reached only the web processes {sorted(pids)}")
+
+
 async def test_make_run_path_end_to_end(
     tmp_path: Path, suite_env: dict[str, str], suites: list[Suite]
 ) -> None:
@@ -154,7 +170,7 @@ async def test_make_run_path_end_to_end(
     suite.wait_for("Wolfit Async is up:", START)
     web = f"http://127.0.0.1:{suite_env['WEB_PORT']}"
     activity = f"http://127.0.0.1:{suite_env['ACTIVITY_PORT']}"
-    assert f"web       {web}/" in suite.output
+    assert f"web       {web}/ ({DEFAULT_WEB_PROCESSES} processes, WEB_PROCESSES)" in suite.output
     assert "redis: embedded redis-server on 127.0.0.1:" in suite.output
     var = tmp_path / "var"
     token_file = var / "activity-token"
@@ -163,6 +179,8 @@ async def test_make_run_path_end_to_end(
     token = token_file.read_text().strip()
     pids = {name: suite.pid(f"{name}: started") for name in ("activity", "worker", "web")}
     redis_pid = suite.pid("redis: embedded redis-server")
+    web_processes = await serving_pids(web, DEFAULT_WEB_PROCESSES)
+    assert pids["web"] not in web_processes  # the master forked them
 
     visitor = Visitor(web)
     try:
@@ -213,7 +231,7 @@ async def test_make_run_path_end_to_end(
     assert output.index("worker: stopped") < output.index("activity: stopped")
     assert output.index("activity: stopped") < output.index("redis: stopped")
     assert output.rstrip().endswith("all stopped")
-    for pid in [*pids.values(), redis_pid]:
+    for pid in [*pids.values(), *web_processes, redis_pid]:
         assert not pid_alive(pid), f"pid {pid} outlived wolfit up"
     for name in ("activity", "worker", "web", "wolfit"):
         assert (var / "logs" / f"{name}.log").stat().st_size > 0

@@ -12,6 +12,8 @@ import asyncio
 import logging
 from typing import Any
 
+from redis.asyncio import Redis
+
 from src.common.events import ActivityEvent
 from src.common.settings import Settings
 from src.jobs import QueueUnavailable, create_pool, enqueue_event
@@ -34,6 +36,11 @@ class EventQueue:
         """Make the pool (no connection yet); nothing to do without `REDIS_URL`."""
         if self.settings.redis_url and self._pool is None:
             self._pool = await create_pool(self.settings)
+
+    @property
+    def redis(self) -> Redis | None:
+        """The pool's Redis client (for the relay's lease); None without `REDIS_URL`."""
+        return self._pool
 
     async def enqueue(self, event: ActivityEvent | dict[str, Any]) -> bool:
         """Queue one delivery; False when this event id is queued already (no duplicate)."""

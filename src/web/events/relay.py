@@ -3,8 +3,14 @@
 Rows stay behind when Redis was down at the action (they are marked with the error) or when
 the process died between commit and enqueue (unmarked; taken once older than `grace`). The
 relay looks every `interval` seconds; while the queue is unreachable it backs off, doubling
-up to `max_backoff`. Several web processes may relay at once: enqueueing is idempotent on the
-event id, and deleting a row twice is harmless.
+up to `max_backoff`.
+
+Every web process (WEB_PROCESSES, and every replica on the same Redis) runs a relay, but
+only the one holding the relay lease (`RedisLease` on `LEASE`) works: the others check the
+lease every `interval` and take over within `lease_ttl` seconds of the holder's death, or
+at once when it stops cleanly. So each leftover is handed over, and counted as `relayed`,
+once. Should two relays ever overlap (a holder paused past its lease), nothing breaks:
+enqueueing is idempotent on the event id, and deleting a row twice is harmless.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import Connection
 
 from src.common.tasks import stop_task
@@ -22,12 +29,15 @@ from src.common.tasks import stop_task
 from ..data import outbox
 from ..database import Database
 from ..instruments import WebMetrics
+from ..lease import RedisLease
 from ..models import utcnow
 from .queue import EventQueue, QueueUnavailable
 
-__all__ = ["OutboxRelay", "RelayPolicy"]
+__all__ = ["LEASE", "OutboxRelay", "RelayPolicy"]
 
 log = logging.getLogger(__name__)
+
+LEASE = "wolfit:outbox:relay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,7 @@ class RelayPolicy:
     grace: float = 30.0  # an untried row younger than this may still be in flight
     max_backoff: float = 30.0  # longest wait while Redis is down
     batch: int = 200  # rows per look
+    lease_ttl: float = 10.0  # how long a dead holder keeps the others from relaying
 
 
 def _settle(
@@ -61,6 +72,8 @@ class OutboxRelay:
         self.metrics = metrics
         self._task: asyncio.Task[None] | None = None
         self.relayed = 0
+        redis = queue.redis
+        self.lease = RedisLease(redis, LEASE, policy.lease_ttl) if redis is not None else None
 
     async def relay_once(self) -> int:
         """Enqueue one batch of leftovers; answers how many; `QueueUnavailable` if Redis is down."""
@@ -96,12 +109,23 @@ class OutboxRelay:
     async def _record_failure(self, event_id: str, error: str) -> None:
         await self.database.write(outbox.record_failure, event_id, error)
 
+    async def _leased(self) -> bool:
+        """Whether this process relays now: it holds the lease (without `REDIS_URL` there is
+        nothing to lease, and nothing to relay to: every enqueue is `QueueUnavailable`)."""
+        if self.lease is None:
+            return True
+        try:
+            return await self.lease.hold()
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise QueueUnavailable(f"the relay lease cannot be read: {exc}") from None
+
     async def run(self) -> None:
-        """Relay until cancelled, backing off while the queue or the database fails."""
+        """Relay while holding the lease, until cancelled; back off while the queue or the
+        database fails."""
         delay = self.policy.interval
         while True:
             try:
-                moved = await self.relay_once()
+                moved = await self.relay_once() if await self._leased() else 0
             except asyncio.CancelledError:
                 raise
             except QueueUnavailable as exc:
@@ -121,7 +145,9 @@ class OutboxRelay:
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        """Cancel the task and wait for it."""
+        """Cancel the task, wait for it, and give the lease to another process."""
         if self._task is not None:
             await stop_task(self._task)
             self._task = None
+        if self.lease is not None:
+            await self.lease.release()

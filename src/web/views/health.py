@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from aiohttp import web
 
@@ -18,11 +19,13 @@ async def healthz(request: web.Request) -> web.Response:
     """200 `{"status": "ok", ...}` when the database answers, else 503.
 
     Redis being down does not make the web app unhealthy: events wait in the outbox
-    (`outbox` counts them) and `queue` says `unreachable`.
+    (`outbox` counts them) and `queue` says `unreachable`. `pid` says which of the web
+    processes (WEB_PROCESSES) answered.
     """
     database = request.app[DATABASE]
     body: dict[str, object] = {
         "status": "ok",
+        "pid": os.getpid(),
         "database": database.dialect,
         "activity_mode": request.app[SETTINGS].activity_mode,
         "queue": await request.app[EVENT_QUEUE].state(),

@@ -1,8 +1,10 @@
 """The alert rules of SPEC section 8: evaluated on a timer, and raised by events.
 
-Evaluated every `ALERT_INTERVAL` seconds by one web process at a time (a Redis lock that
+Evaluated every `ALERT_INTERVAL` seconds by one web process at a time (a `RedisLease` that
 the holder renews; another process takes over when it lapses). Each rule raises while its
-condition holds and resolves when it ends (README, "Alerts"):
+condition holds and resolves when it ends (README, "Alerts"). The rules raised by events are
+raised by whichever web process sees the event: their counts live in Redis and the store
+raises each alert once (one Lua step), so they need no lease.
 
 - `worker_absent`: no live worker for `ALERT_WORKER_ABSENT` s; resolved when one beats.
 - `queue_depth`: more than `ALERT_QUEUE_DEPTH` jobs queued; resolved below it.
@@ -24,7 +26,6 @@ counts the rest), and what the rules keep per subject expires, so nothing grows 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -38,6 +39,7 @@ from src.common.settings import Settings
 from src.common.tasks import stop_task
 from src.jobs import DeadLetterStore, live_workers, queue_stats, recent_workers
 
+from ...lease import RedisLease
 from .notify import AlertLog, WebhookSender, alert_payload
 from .store import MAX_OPEN_PER_KIND, Alert, AlertStore
 
@@ -47,21 +49,6 @@ log = logging.getLogger(__name__)
 
 LOCK = "wolfit:alerts:evaluator"
 
-# Take the evaluator lock, or renew it if this process holds it: one step, so the lock never
-# lapses between a check and a renewal.
-_TAKE_LOCK = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
-# Give the lock back only if it is still ours (it may have lapsed and gone to another).
-_RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 NO_WORKER_SINCE = "wolfit:alerts:no-worker-since"
 FORBIDDEN_SEEN = "wolfit:alerts:forbidden-seen"  # sorted set: subject -> last refused at
 PROBE_TIMEOUT = 3.0
@@ -98,9 +85,7 @@ class AlertEngine:
         self.interval = settings.alert_interval
         # Long enough to survive a slow evaluation; short enough for a quick takeover.
         self.lock_ttl = lock_ttl if lock_ttl is not None else max(3 * self.interval, 10.0)
-        self._token = uuid.uuid4().hex
-        self._take_lock = redis.register_script(_TAKE_LOCK)
-        self._release_lock = redis.register_script(_RELEASE_LOCK)
+        self.lease = RedisLease(redis, LOCK, self.lock_ttl)
         self._task: asyncio.Task[None] | None = None
         self.evaluations = 0
 
@@ -261,16 +246,10 @@ class AlertEngine:
 
     # The background evaluator -----------------------------------------------------------
 
-    async def _hold_lock(self) -> bool:
-        """Take or renew the evaluator lock; True while this process holds it."""
-        ttl_ms = int(self.lock_ttl * 1000)
-        held = await self._take_lock(keys=[LOCK], args=[self._token, ttl_ms])
-        return bool(held)
-
     async def _run(self) -> None:
         while True:
             try:
-                if await self._hold_lock():
+                if await self.lease.hold():
                     await self.evaluate()
             except Exception as exc:
                 log.warning("alert evaluation failed: %s", exc)
@@ -286,8 +265,6 @@ class AlertEngine:
         if self._task is not None:
             await stop_task(self._task)
             self._task = None
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(5.0):  # a dead Redis must not hold up the shutdown
-                await self._release_lock(keys=[LOCK], args=[self._token])
+        await self.lease.release()
         if self.webhook is not None:
             await self.webhook.stop()
