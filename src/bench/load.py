@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import re
 import secrets
@@ -47,8 +48,17 @@ from src.common.settings import Settings
 from src.jobs import create_pool
 
 from .delivery_check import wait_for_empty_queue
-from .load_report import ANCHOR, markdown, table, write_plot, write_report
-from .load_wrk import ACTIONS, Session, WrkFailed, WrkMissing, WrkPlan, find_wrk, run_wrk
+from .load_report import ANCHOR, markdown, share, table, write_plot, write_report
+from .load_wrk import (
+    ACTIONS,
+    REQUEST_TIMEOUT,
+    Session,
+    WrkFailed,
+    WrkMissing,
+    WrkPlan,
+    find_wrk,
+    run_wrk,
+)
 from .machine import ROOT, git_commit, run_header
 from .options import BenchParser, add_report_options, chosen_placement, integer, seconds_list
 from .placement import Placement, pinned_self
@@ -278,8 +288,16 @@ async def subject_databases(
         }
     finally:
         for name in created:
-            with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
+            try:
                 await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                print(f"wolfit bench load: database {name} left behind: {exc}", file=sys.stderr)
+
+
+def request_timeout(sleep_times: Sequence[float]) -> int:
+    """Seconds after which wrk counts an answer as a timeout error: a sync action waits for
+    SLEEP_TIME, so only an answer well beyond it is one."""
+    return max(REQUEST_TIMEOUT, math.ceil(max(sleep_times) * 2 + 10))
 
 
 class LoadRun:
@@ -310,6 +328,7 @@ class LoadRun:
         self.page_bytes = 0
         self.anchor_rates: dict[tuple[int, int], float] = {}
         self.points: list[dict[str, Any]] = []
+        self.request_timeout = request_timeout(options.sleep_times)
         self.started = time.perf_counter()
 
     async def start_webs(self, mode: str) -> None:
@@ -379,11 +398,11 @@ class LoadRun:
         if options.warmup:
             warmup = await run_wrk(
                 self.wrk, url, plan, clients=clients, seconds=options.warmup, workdir=workdir,
-                place=self.suite.placement.client,
+                place=self.suite.placement.client, request_timeout=self.request_timeout,
             )  # fmt: skip
         result = await run_wrk(
             self.wrk, url, plan, clients=clients, seconds=options.duration, workdir=workdir,
-            place=self.suite.placement.client,
+            place=self.suite.placement.client, request_timeout=self.request_timeout,
         )  # fmt: skip
         processes = self.suite.web_processes(target)
         drain = await wait_for_empty_queue(self.pool, DRAIN_TIMEOUT)
@@ -428,13 +447,13 @@ class LoadRun:
         if point["subject"] != ANCHOR:
             where = f"{point['subject']} {point['mode']} SLEEP_TIME={point['sleep_time']:g}"
         anchor = self.anchor_rates.get((point["round"], point["clients"]))
-        share = f" ({point['per_second'] / anchor:.0%} of anchor)" if anchor else ""
+        of_anchor = f" ({share(point['per_second'] / anchor)} of anchor)" if anchor else ""
         errors = sum(point["errors"].values()) + sum(point["warmup_errors"].values())
         latency = point["latency_ms"]
         return (
             f"  [{time.perf_counter() - self.started:5.0f} s] round {point['round']} {where}, "
             f"{point['clients']} clients, {point['action']}: {point['per_second']:.1f} req/s"
-            f"{share}, p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
+            f"{of_anchor}, p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
             f"{errors} errors, web {point['cpu_ms_per_request'].get('web', 0):.2f} ms CPU/req"
         )
 
@@ -511,6 +530,7 @@ def parameters(options: argparse.Namespace, placement: Placement, wrk: str) -> d
         "users": USERS,
         "posts": POSTS,
         "seed": options.seed,
+        "request_timeout": request_timeout(options.sleep_times),
         "placement": placement.as_dict(),
         "load_generator": wrk_version(wrk),
     }

@@ -19,6 +19,7 @@ __all__ = [
     "ANCHOR",
     "markdown",
     "method",
+    "share",
     "summarize",
     "table",
     "targets",
@@ -197,8 +198,11 @@ def _number(value: float) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def _share(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else "-"
+def share(value: float | None) -> str:
+    """A share of the anchor: one decimal below 10% (the site is a few % of it)."""
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
 
 
 def _where(row: dict[str, Any]) -> tuple[str, str]:
@@ -229,7 +233,7 @@ def table(report: dict[str, Any]) -> str:
         line = (
             f"{row['subject']:<10} {mode:<5} {sleep_time:>5} {row['clients']:>7} "
             f"{row['action']:<6} {_number(row['per_second']):>8} "
-            f"{_number(low) + '-' + _number(high):>17} {_share(row['of_anchor']):>6} "
+            f"{_number(low) + '-' + _number(high):>17} {share(row['of_anchor']):>6} "
             + " ".join(f"{_number(latency[q]):>8}" for q in QUANTILES)
             + f" {row['errors']:>6}  {'':>11} {cpu} {row['web_processes']:>5}"
         )
@@ -298,7 +302,7 @@ def markdown(report: dict[str, Any]) -> str:
         cells = [row["action"], str(row["clients"]), row["mode"], f"{row['sleep_time']:g} s"]
         for name in subjects:
             mine = by_key.get((name, *point))
-            cells += [rate(mine), _share(mine["of_anchor"]), p50_p99(mine)] if mine else ["-"] * 3
+            cells += [rate(mine), share(mine["of_anchor"]), p50_p99(mine)] if mine else ["-"] * 3
         for name in subjects[1:]:
             mine = by_key.get((name, *point))
             value = mine.get("over_reference") if mine else None
@@ -339,6 +343,7 @@ def write_plot(report: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
+    from matplotlib.ticker import LogFormatter
 
     rows = [r for r in report["summary"] if r["subject"] != ANCHOR]
     anchors = {r["clients"]: r for r in report["summary"] if r["subject"] == ANCHOR}
@@ -395,6 +400,8 @@ def write_plot(report: dict[str, Any], path: Path) -> None:
             axes.set_xticklabels(labels, fontsize=8)
             axes.set_xlim(-0.5, len(places) - 0.5)
             axes.set_yscale("log")
+            axes.yaxis.set_major_formatter(LogFormatter())
+            axes.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
             axes.grid(True, axis="y", which="both", alpha=0.25)
         rate_axes.set_title(action, fontsize=11)
     panels[0][0].set_ylabel("requests/s, log scale (dashes: the anchor)")

@@ -43,7 +43,7 @@ __all__ = [
 
 ACTIONS = ("front", "post", "vote")
 MARKER = "wolfit-load-summary "
-REQUEST_TIMEOUT = 30  # seconds; a slower answer is a timeout error
+REQUEST_TIMEOUT = 30  # seconds by default; a slower answer is a timeout error
 INSTALL_HINT = "apt-get install -y wrk"
 
 WRK_SCRIPT = r"""-- wolfit bench load: one logged-in client per wrk thread (wrk -t N -c N).
@@ -267,9 +267,11 @@ async def run_wrk(
     seconds: int,
     workdir: Path,
     place: Place | None = None,
+    request_timeout: int = REQUEST_TIMEOUT,
 ) -> WrkResult:
     """Run `clients` closed-loop clients against `url` for `seconds` (whole seconds: wrk's
-    unit), one wrk thread each; WrkFailed if wrk fails or prints no summary."""
+    unit), one wrk thread each; an answer slower than `request_timeout` s is a timeout error.
+    WrkFailed if wrk fails or prints no summary."""
     script = workdir / "load.lua"
     if not script.exists():
         script.write_text(WRK_SCRIPT)
@@ -277,7 +279,7 @@ async def run_wrk(
     plan_file.write_text(plan.lua())
     command = [
         wrk, "-t", str(clients), "-c", str(clients), "-d", f"{seconds}s",
-        "--timeout", f"{REQUEST_TIMEOUT}s", "-s", str(script), url,
+        "--timeout", f"{request_timeout}s", "-s", str(script), url,
     ]  # fmt: skip
     cpu_before = _children_cpu()
     process = await asyncio.create_subprocess_exec(

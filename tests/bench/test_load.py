@@ -5,9 +5,11 @@ import os
 import shutil
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
-from src.bench.load import THIS, main, parse_options
+from src.bench.load import THIS, Subject, main, parse_options, subject_databases
 from src.bench.machine import ROOT
 from src.bench.suite import WOLFIT, LocalSuite, ServiceFailed
 
@@ -175,3 +177,40 @@ def test_a_short_run_logs_in_drives_wrk_and_records_votes_without_errors(
     out = capsys.readouterr().out
     assert "round 1 this off SLEEP_TIME=0, 2 clients, vote:" in out
     assert "errors: 0" in out
+
+
+async def _databases(server: str) -> list[str]:
+    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn, timeout=3)
+    try:
+        return [row["datname"] for row in await connection.fetch("SELECT datname FROM pg_database")]
+    finally:
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_on_postgres_each_subject_gets_a_fresh_database_dropped_at_the_end(
+    tmp_path: Path,
+) -> None:
+    server = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1/test")
+    try:
+        before = set(await _databases(server))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        pytest.skip(f"PostgreSQL at {server} is unreachable: {exc}")
+    subjects = [Subject("base", tmp_path, WOLFIT), Subject("this", tmp_path, WOLFIT)]
+    async with subject_databases(subjects, tmp_path, server) as databases:
+        assert set(databases) == {"base", "this"}
+        names = {make_url(url).database for url in databases.values()}
+        assert len(names) == 2
+        assert all(url.startswith("postgresql+asyncpg://") for url in databases.values())
+        assert names <= set(await _databases(server)) - before
+    assert not names & set(await _databases(server))
+
+
+async def test_on_sqlite_each_subject_gets_its_own_file(tmp_path: Path) -> None:
+    subjects = [Subject("base", tmp_path, WOLFIT), Subject("this", tmp_path, WOLFIT)]
+    async with subject_databases(subjects, tmp_path, None) as databases:
+        assert databases == {
+            "base": f"sqlite+aiosqlite:///{tmp_path / 'web-base.sqlite3'}",
+            "this": f"sqlite+aiosqlite:///{tmp_path / 'web-this.sqlite3'}",
+        }

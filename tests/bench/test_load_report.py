@@ -100,7 +100,16 @@ def test_the_table_shows_every_row_the_ratio_and_the_targets(report: dict[str, A
     assert lines[0].split()[:6] == ["subject", "mode", "SLEEP", "clients", "action", "req/s"]
     assert lines[0].endswith("/base")
     assert lines[1].split()[:7] == ["anchor", "-", "-", "10", "front", "5,000", "4,990-5,010"]
-    assert lines[3].split()[:8] == ["this", "off", "1", "10", "vote", "200.0", "190.0-210.0", "4%"]
+    assert lines[3].split()[:8] == [
+        "this",
+        "off",
+        "1",
+        "10",
+        "vote",
+        "200.0",
+        "190.0-210.0",
+        "4.0%",
+    ]
     assert lines[3].endswith("x2.00")
     assert "target (base, 10 clients): async votes at SLEEP_TIME=1 keep 75% " in text
     assert "(at least 90%): NOT met" in text
@@ -119,8 +128,8 @@ def test_markdown_has_the_anchor_each_subject_side_by_side_and_cpu(report: dict[
         "| this req/s | this of anchor | this p50 / p99 ms | this / base |"
     ) in text
     assert (
-        "| vote | 10 | off | 1 s | 100.0 (90.0-110.0) | 2% | 100.0 / 202.0 "
-        "| 200.0 (190.0-210.0) | 4% | 50.0 / 202.0 | x2.00 |"
+        "| vote | 10 | off | 1 s | 100.0 (90.0-110.0) | 2.0% | 100.0 / 202.0 "
+        "| 200.0 (190.0-210.0) | 4.0% | 50.0 / 202.0 | x2.00 |"
     ) in text
     assert (
         "| vote | 10 | async | 1 s | this | 10.000 | 1.000 | 2.000 | 0.500 | 0.200 | 1 | 2 |"
