@@ -10,7 +10,7 @@ run: $(VENV)/.installed-run
 	scripts/start
 
 test: $(VENV)/.installed-test
-	scripts/ensure-chromium
+	scripts/ensure-tools
 	$(MAKE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

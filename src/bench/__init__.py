@@ -20,6 +20,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "src.bench.latency",
         "p50/p95/p99 of web actions by ACTIVITY_MODE and SLEEP_TIME, with a plot",
     ),
+    "load": (
+        "src.bench.load",
+        "req/s of logged-in clients in a closed loop (wrk), beside a bare aiohttp anchor",
+    ),
     "throughput": (
         "src.bench.throughput",
         "events/s of one worker vs WORKER_MAX_JOBS / SLEEP_TIME and its no-op ceiling",

@@ -17,6 +17,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Self
 
@@ -27,9 +28,18 @@ from src.common.settings import Settings, env_name
 
 from .placement import Place, Placement, place_running, placed_command
 
-__all__ = ["LocalSuite", "ServiceFailed", "cpu_seconds", "tree_cpu_seconds"]
+__all__ = [
+    "WOLFIT",
+    "LocalSuite",
+    "ServiceFailed",
+    "cpu_seconds",
+    "process_tree",
+    "tree_cpu_seconds",
+]
 
 START_TIMEOUT = 30.0
+# The `wolfit` command of this checkout, as this interpreter runs it.
+WOLFIT = (sys.executable, "-m", "src.cli")
 
 
 class ServiceFailed(RuntimeError):
@@ -45,30 +55,47 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _children(pid: int) -> list[int]:
-    """The live children of a process (Linux `/proc/PID/task/*/children`)."""
-    found: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found.extend(int(child) for child in (task / "children").read_text().split())
-    except OSError:
-        pass
-    return found
+def _process_table() -> dict[int, tuple[int, float]]:
+    """Every live process: its parent's id and the CPU seconds it and its waited-for
+    children used (Linux `/proc`; empty elsewhere)."""
+    table: dict[int, tuple[int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # a process that just ended
+            used = sum(int(value) for value in fields[11:15]) / tick
+            table[int(entry.name)] = (int(fields[1]), used)
+    return table
 
 
-def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU time a live process and everything it forked used so far: its own, its children
-    that ended (`cutime`, `cstime`) and its live descendants'. `wolfit web` is a master
-    whose web processes do the work, and that it replaces when one dies."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    ticks = sum(int(field) for field in fields[11:15])
-    total = ticks / os.sysconf("SC_CLK_TCK")
-    for child in _children(pid):
-        total += tree_cpu_seconds(child) or 0.0
-    return total
+def process_tree(pid: int, table: dict[int, tuple[int, float]] | None = None) -> list[int]:
+    """`pid` and its live descendants (a web that forks `WEB_PROCESSES` workers)."""
+    table = _process_table() if table is None else table
+    if pid not in table:
+        return []
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in table.items():
+        children.setdefault(parent, []).append(child)
+    tree: list[int] = []
+    waiting = [pid]
+    while waiting:
+        current = waiting.pop()
+        tree.append(current)
+        waiting.extend(children.get(current, ()))
+    return tree
+
+
+def tree_cpu_seconds(pid: int, table: dict[int, tuple[int, float]] | None = None) -> float | None:
+    """CPU seconds of `pid` and all its descendants, live or ended (an ended child counts in
+    its parent once waited for); None if `pid` is not running."""
+    table = _process_table() if table is None else table
+    tree = process_tree(pid, table)
+    return sum(table[member][1] for member in tree) if tree else None
 
 
 def own_cpu_seconds() -> float:
@@ -84,8 +111,8 @@ class _Child:
         self.log = log
         self.log_path = path
 
-    def cpu(self) -> float | None:
-        return tree_cpu_seconds(self.process.pid)
+    def cpu(self, table: dict[int, tuple[int, float]] | None = None) -> float | None:
+        return tree_cpu_seconds(self.process.pid, table)
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -147,12 +174,21 @@ class LocalSuite:
         env.update(extra)
         return env
 
-    async def _spawn(self, name: str, *args: str, place: Place, **env: str) -> _Child:
+    async def _spawn(
+        self,
+        name: str,
+        *args: str,
+        place: Place,
+        program: Sequence[str] = WOLFIT,
+        cwd: Path | None = None,
+        **env: str,
+    ) -> _Child:
+        """Start `program ARGS...` (this checkout's `wolfit` by default) in `cwd`."""
         path = self.workdir / f"{name}.log"
         log = path.open("ab")
-        command = placed_command([sys.executable, "-m", "src.cli", *args], place)
+        command = placed_command([*program, *args], place)
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=log, stderr=log, env=self.environment(**env)
+            *command, stdout=log, stderr=log, env=self.environment(**env), cwd=cwd
         )
         child = _Child(name, process, log, path)
         self._children.append(child)
@@ -178,35 +214,67 @@ class LocalSuite:
         await asyncio.to_thread(self.redis.start)
         if self.redis.pid is not None:
             place_running(self.redis.pid, self.placement.client)
-        migrate = await self._spawn("migrate", "migrate", place=Place())
-        if await migrate.process.wait() != 0:
-            raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
-        self._children.remove(migrate)
-        migrate.log.close()
+        await self.migrate()
         background = self.placement.background
         activity = await self._spawn("activity", "activity", place=background)
         await self._wait_healthy(activity, f"{self.activity_url}/healthz")
         await self._spawn("worker", "worker", place=background)
 
-    async def start_web(self, name: str = "web", **settings: str) -> str:
-        """Start a web app called `name` (replacing one of that name) with these extra
-        settings; answers its base URL. Webs share the database and the secret key.
+    async def migrate(
+        self,
+        name: str = "migrate",
+        *,
+        program: Sequence[str] = WOLFIT,
+        cwd: Path | None = None,
+        **settings: str,
+    ) -> None:
+        """Run `program migrate` (this checkout's by default) on the web database, or on the
+        `DATABASE_URL` of `settings`, and wait for it to succeed."""
+        migrate = await self._spawn(
+            name, "migrate", place=Place(), program=program, cwd=cwd, **settings
+        )
+        if await migrate.process.wait() != 0:  # left to `stop`, which closes its log
+            raise ServiceFailed(f"wolfit migrate failed; see {migrate.log_path}")
+        self._children.remove(migrate)
+        migrate.log.close()
 
-        It serves from one process unless `WEB_PROCESSES` says otherwise: the figures of
-        these benchmarks are those of one web process, beside the rest of the suite.
-        """
+    async def start_web(
+        self,
+        name: str = "web",
+        *,
+        program: Sequence[str] = WOLFIT,
+        args: Sequence[str] = ("web",),
+        cwd: Path | None = None,
+        **settings: str,
+    ) -> str:
+        """Start a web process called `name` (replacing one of that name) with these extra
+        settings; answers its base URL. Webs share the database and the secret key unless
+        `settings` say otherwise. `program ARGS` (this checkout's `wolfit web` by default)
+        must serve `/healthz` on `WEB_PORT`: another checkout's `wolfit`, or a stand-in."""
         await self.stop_web(name)
         port = free_port()
         settings.setdefault("WEB_PROCESSES", "1")
         web = await self._spawn(
-            f"web-{name}", "web", place=self.placement.subject, WEB_PORT=str(port), **settings
-        )
+            f"web-{name}", *args, place=self.placement.subject, program=program, cwd=cwd,
+            WEB_PORT=str(port), **settings,
+        )  # fmt: skip
         self._webs[name] = web
         url = f"http://127.0.0.1:{port}"
         await self._wait_healthy(web, f"{url}/healthz")
         async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as answer:
-            self._serving[name] = int((await answer.json())["pid"])
+            # A build without several processes names no pid: the process started serves.
+            serving = (await answer.json()).get("pid")
+        self._serving[name] = int(serving) if serving is not None else web.process.pid
         return url
+
+    def web_processes(self, name: str = "web") -> int:
+        """How many processes serve the web called `name` now: the processes a master forked
+        (gunicorn's, with `WEB_PROCESSES`), or the one process of a build without one."""
+        web = self._webs.get(name)
+        if web is None or web.process.returncode is not None:
+            return 0
+        tree = process_tree(web.process.pid)
+        return len(tree) - 1 if len(tree) > 1 else len(tree)
 
     def web_pid(self, name: str = "web") -> int | None:
         """The process id of the web process serving `name` (with WEB_PROCESSES=1, the one
@@ -230,15 +298,18 @@ class LocalSuite:
         self.sleep_time = sleep_time
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by process: `web-NAME` for each web, `activity`, `worker`,
-        `redis`, and `client` (this process, the load generator)."""
+        """CPU seconds used so far by process (with the processes it started): `web-NAME` for
+        each web, `activity`, `worker`, `redis`, and `client` (this process, the load
+        generator)."""
         used: dict[str, float] = {"client": own_cpu_seconds()}
+        table = _process_table()
         for child in self._children:
-            seconds = child.cpu()
+            seconds = child.cpu(table)
             if seconds is not None:
                 used[child.name] = seconds
-        if self.redis.pid is not None and (seconds := cpu_seconds(self.redis.pid)) is not None:
-            used["redis"] = seconds
+        redis = tree_cpu_seconds(self.redis.pid, table) if self.redis.pid is not None else None
+        if redis is not None:
+            used["redis"] = redis
         return used
 
     async def stop_web(self, name: str = "web") -> None:

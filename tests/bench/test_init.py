@@ -10,7 +10,7 @@ from src.bench import BENCHMARKS, main
 def test_no_name_lists_every_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     out = capsys.readouterr().out
-    for name in ("latency", "throughput", "ingest", "dashboard"):
+    for name in ("latency", "load", "throughput", "ingest", "dashboard"):
         assert f"  {name} " in out
 
 
@@ -25,7 +25,7 @@ def test_an_unknown_benchmark_is_one_line_and_status_2(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert (
         err == "wolfit bench: unknown benchmark 'nope'; "
-        "one of: latency, throughput, ingest, dashboard, export-memory\n"
+        "one of: latency, load, throughput, ingest, dashboard, export-memory\n"
     )
 
 
