@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     web_port: Port = Field(8080, validation_alias=_env("WEB_PORT"))
     web_auto_reload: bool = Field(False, validation_alias=_env("WEB_AUTO_RELOAD"))
     database_pool_size: Annotated[int, Field(ge=1, le=1_000)] = Field(
-        10, validation_alias=_env("DATABASE_POOL_SIZE")
+        20, validation_alias=_env("DATABASE_POOL_SIZE")
     )
     activity_port: Port = Field(8081, validation_alias=_env("ACTIVITY_PORT"))
     web_processes: Annotated[int, Field(ge=1, le=MAX_WEB_PROCESSES)] = Field(

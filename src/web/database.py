@@ -1,4 +1,4 @@
-"""The web database: a unit of work runs as one read or one write, in one hop off the loop.
+"""The web database: a unit of work runs as one read or one write transaction.
 
 The data layer (`src.web.data`) is written as plain functions of a SQLAlchemy `Connection`
 (Core statements, built once at import). `Database.read(work, ...)` runs one of them in a
@@ -13,21 +13,27 @@ loop between them; a page cost more CPU in those hops than in its queries.
 
 - **SQLite** (`sqlite+aiosqlite:///...`, opened with the standard `sqlite3` driver). Writes
   run in a thread, start to finish, so a write transaction lasts as long as its statements
-  and never waits for the busy event loop; the one writer thread per process is the queue of
-  this process's writers, and a write starts with `BEGIN IMMEDIATE`, so writers of other
-  processes queue on SQLite's lock (`busy_timeout`, in that thread) instead of failing on a
-  read-to-write upgrade. Reads run on the event loop itself: in WAL mode a reader never
-  waits for a writer, a page's queries take a fraction of a millisecond, and handing them
-  to a thread cost more CPU than the queries (measured: front page 4.1 ms of CPU with
-  threaded reads, 2.7 ms inline).
+  and never waits for the busy event loop. The one writer thread per process is the queue of
+  this process's writers; across processes, writers take turns on an exclusive `flock` of
+  `<database>.write-lock`, which the kernel hands to the next waiter the moment it is free
+  (SQLite's own busy handler sleeps up to 100 ms between tries, which made vote p99s of a
+  quarter second with two web processes). A write still starts with `BEGIN IMMEDIATE`, so
+  any other writer of the file (the `sqlite3` shell) is waited for, not failed on.
+  Reads run on the event loop itself: in WAL mode a reader never waits for a writer, a
+  page's queries take a fraction of a millisecond, and handing them to a thread cost more
+  CPU than the queries (measured: front page 4.1 ms of CPU with threaded reads, 2.7 ms
+  inline).
 - **PostgreSQL** (`postgresql+asyncpg://...`): the same functions run on the event loop
   through `AsyncConnection.run_sync`, with real concurrent writers (the data layer locks the
-  rows it changes) and a pool of `DATABASE_POOL_SIZE` connections per process.
+  rows it changes) and a pool of `pool_size` connections, no more (`DATABASE_POOL_SIZE` is
+  shared out among the web processes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -110,12 +116,26 @@ def _read_in(engine: Engine, work: Callable[[Connection], T]) -> T:
         return work(connection)
 
 
-def _write_in(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with (
-        engine.connect().execution_options(**{_WRITE_OPTION: True}) as connection,
-        connection.begin(),
-    ):
-        return work(connection)
+def _write_in(engine: Engine, lock: int | None, work: Callable[[Connection], T]) -> T:
+    if lock is not None:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # writers of all processes queue here, in the kernel
+    try:
+        with (
+            engine.connect().execution_options(**{_WRITE_OPTION: True}) as connection,
+            connection.begin(),
+        ):
+            return work(connection)
+    finally:
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _open_write_lock(database_url: str) -> int | None:
+    """The file the writers of every process lock in turn (`web.sqlite3.write-lock`)."""
+    path = make_url(database_url).database
+    if path in (None, "", ":memory:"):
+        return None
+    return os.open(f"{path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def _bind(work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> Callable[[Connection], T]:
@@ -136,8 +156,9 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite = _sqlite_engine(database_url)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="db-write")
+            self._write_lock = _open_write_lock(database_url)
         else:
-            self._async = create_engine(database_url, pool_size=pool_size, max_overflow=pool_size)
+            self._async = create_engine(database_url, pool_size=pool_size, max_overflow=0)
 
     async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """What `work(connection, ...)` answers, run in a read transaction."""
@@ -154,7 +175,9 @@ class Database:
         bound = _bind(work, *args, **kwargs)
         if self._sqlite is not None:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._writer, _write_in, self._sqlite, bound)
+            return await loop.run_in_executor(
+                self._writer, _write_in, self._sqlite, self._write_lock, bound
+            )
         assert self._async is not None
         async with self._async.begin() as connection:
             return await connection.run_sync(bound)
@@ -168,6 +191,8 @@ class Database:
         if self._sqlite is not None:
             await asyncio.to_thread(self._writer.shutdown)
             await asyncio.to_thread(self._sqlite.dispose)
+            if self._write_lock is not None:
+                os.close(self._write_lock)
         if self._async is not None:
             await self._async.dispose()
 

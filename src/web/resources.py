@@ -14,6 +14,7 @@ from aiohttp_session import session_middleware
 
 from src.common.activity_client import ActivityClient
 from src.common.secrets import activity_token, secret_key
+from src.common.settings import Settings
 
 from .database import Database
 from .events.purger import OutboxPurger
@@ -54,10 +55,16 @@ async def session_key_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+def pool_share(settings: Settings) -> int:
+    """This process's share of `DATABASE_POOL_SIZE`, the connections all web processes may
+    hold together (at least 2 each, so a page never waits for a connection a write holds)."""
+    return max(2, settings.database_pool_size // settings.web_processes)
+
+
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """The web database; refuses to start on a database that was not migrated."""
     settings = app[SETTINGS]
-    database = Database(settings.database_url, pool_size=settings.database_pool_size)
+    database = Database(settings.database_url, pool_size=pool_share(settings))
     try:
         await check_schema(database)
         app[DATABASE] = database
