@@ -6,7 +6,8 @@ Public names (import only these from another package):
   first access only (it installs the uvloop policy and reads the environment), so the web
   process, which imports this package for the producer, never does either.
 - `WolfitWorker`: the arq `Worker` that `wolfit worker` runs, woken by Redis.
-- Producer: `create_pool`, `enqueue_event`, `enqueue_once`, `QueueUnavailable`.
+- Producer: `create_pool`, `enqueue_event`, `enqueue_events`, `enqueue_once`, `event_body`,
+  `QueueUnavailable`.
 - Operators: `DeadLetterStore` (`DeadLetter`, `DeadLetterPage`, `DeadLetterNotFound`);
   `live_workers`, `recent_workers` (`WorkerInfo`); queue inspection (`queue_stats`,
   `list_jobs`, `jobs_in_progress`, `recent_results`, `job_story`, `abort_job`);
@@ -40,7 +41,9 @@ from .producer import (
     HEALTH_CHECK_FUNCTION,
     create_pool,
     enqueue_event,
+    enqueue_events,
     enqueue_once,
+    event_body,
 )
 from .schedules import CronSchedule, cron_runs, cron_schedules
 from .serializer import JobFailed, job_deserializer, job_serializer
@@ -77,7 +80,9 @@ __all__ = [
     "cron_runs",
     "cron_schedules",
     "enqueue_event",
+    "enqueue_events",
     "enqueue_once",
+    "event_body",
     "job_deserializer",
     "job_serializer",
     "job_story",

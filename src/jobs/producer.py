@@ -14,13 +14,14 @@ later instead of at its next poll.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_ms
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from ..common.events import ActivityEvent, EventInvalid, parse_event
 from ..common.redaction import without_password
@@ -36,8 +37,10 @@ __all__ = [
     "WAKE_TOKEN_TTL_MS",
     "create_pool",
     "enqueue_event",
+    "enqueue_events",
     "enqueue_once",
     "enqueue_script_call",
+    "event_body",
 ]
 
 DELIVERY_FUNCTION = "post_activity"
@@ -72,7 +75,9 @@ def _unreachable(pool: ArqRedis, exc: BaseException) -> str:
     return f"Redis at {without_password(str(where))} is unreachable ({reason}); try again later"
 
 
-def _event_dict(event: ActivityEvent | dict[str, Any]) -> dict[str, Any]:
+def event_body(event: ActivityEvent | dict[str, Any]) -> dict[str, Any]:
+    """The argument of `post_activity` for `event`; `EventInvalid` naming each bad field of a
+    malformed one (a dict from the outbox, say), or when it has no id."""
     if isinstance(event, ActivityEvent):
         return event.to_json_dict()
     parse_event(event)  # raises EventInvalid naming each bad field
@@ -121,7 +126,7 @@ async def enqueue_event(pool: ArqRedis, event: ActivityEvent | dict[str, Any]) -
     One round trip (`enqueue_once`). Raises `EventInvalid` for a malformed event and
     `QueueUnavailable` when Redis cannot be reached, in which case nothing was enqueued.
     """
-    body = _event_dict(event)
+    body = event_body(event)
     job_id = str(body["id"])
     try:
         return await enqueue_once(pool, DELIVERY_FUNCTION, body, job_id=job_id)
@@ -129,3 +134,46 @@ async def enqueue_event(pool: ArqRedis, event: ActivityEvent | dict[str, Any]) -
         raise QueueUnavailable(
             f"event {job_id} was not enqueued: {_unreachable(pool, exc)}"
         ) from exc
+
+
+async def enqueue_events(
+    pool: ArqRedis, events: Sequence[ActivityEvent | dict[str, Any]]
+) -> list[bool]:
+    """`enqueue_event` for each event, in one round trip for all of them (a pipeline of the
+    same script): answers, per event, whether its job was queued now.
+
+    Raises `EventInvalid` (before anything is sent) for a malformed event and
+    `QueueUnavailable` when Redis cannot be reached; then any of them may have been queued,
+    which is harmless: enqueueing again is refused by the job id.
+    """
+    bodies = [event_body(event) for event in events]
+    if not bodies:
+        return []
+    script = bound(pool, ENQUEUE)
+    calls = [
+        enqueue_script_call(pool, DELIVERY_FUNCTION, (body,), {}, job_id=str(body["id"]))
+        for body in bodies
+    ]
+    try:
+        try:
+            answers = await _evalsha_all(pool, script.sha, calls)
+        except NoScriptError:  # a Redis that restarted or was flushed: load it, send again
+            await pool.script_load(ENQUEUE)
+            answers = await _evalsha_all(pool, script.sha, calls)
+    except (TimeoutError, RedisError, OSError) as exc:
+        shown = bodies[0]["id"] if len(bodies) == 1 else f"batch of {len(bodies)}"
+        reason = _unreachable(pool, exc)
+        raise QueueUnavailable(f"event {shown} was not enqueued: {reason}") from exc
+    return [bool(answer) for answer in answers]
+
+
+async def _evalsha_all(
+    pool: ArqRedis, sha: str, calls: list[tuple[list[str], list[Any]]]
+) -> list[Any]:
+    # EVALSHA straight into the pipeline: redis-py's script objects would first ask Redis
+    # whether the script exists, a second round trip for every batch. Sending a batch twice
+    # is harmless: the script refuses a job id it has queued already.
+    async with pool.pipeline(transaction=False) as pipe:
+        for keys, args in calls:
+            pipe.evalsha(sha, len(keys), *keys, *args)
+        return list(await pipe.execute())

@@ -44,7 +44,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["DEFAULT_POOL_SIZE", "Database", "create_engine", "ensure_sqlite_directory"]
+__all__ = ["DEFAULT_POOL_SIZE", "Database", "ensure_sqlite_directory"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,8 +78,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    write = connection.get_execution_options().get(_WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    # Reads need no transaction: each statement reads one consistent WAL snapshot, and a
+    # BEGIN would be one more statement per read on the event loop.
+    if connection.get_execution_options().get(_WRITE_OPTION, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _listen_sqlite(engine: Engine) -> None:
@@ -87,16 +89,12 @@ def _listen_sqlite(engine: Engine) -> None:
     event.listen(engine, "begin", _sqlite_begin)
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `DATABASE_URL`, with the SQLite settings this app relies on
-    (for Alembic and tools; the app itself goes through `Database`)."""
-    ensure_sqlite_directory(database_url)
-    if make_url(database_url).get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-    engine = create_async_engine(database_url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        _listen_sqlite(engine.sync_engine)
-    return engine
+def _postgres_engine(database_url: str, pool_size: int) -> AsyncEngine:
+    # At most `pool_size` connections: PostgreSQL's connection limit is shared by every
+    # process; a connection a restarted server dropped is replaced (pre-ping) on checkout.
+    return create_async_engine(
+        database_url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
+    )
 
 
 def _sqlite_engine(database_url: str) -> Engine:
@@ -158,7 +156,7 @@ class Database:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="db-write")
             self._write_lock = _open_write_lock(database_url)
         else:
-            self._async = create_engine(database_url, pool_size=pool_size, max_overflow=0)
+            self._async = _postgres_engine(database_url, pool_size)
 
     async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """What `work(connection, ...)` answers, run in a read transaction."""

