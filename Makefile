@@ -18,6 +18,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 $(VENV)/.installed-run: setup.cfg pyproject.toml scripts/install
 	VENV=$(VENV) scripts/install bench

@@ -4,6 +4,6 @@
 runs it (README, section "Activity service").
 """
 
-from .app import create_app
+from src.activity.app import create_app
 
 __all__ = ["create_app"]

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from src.activity.app import create_app
 from src.common.logging import configure_logging
 from src.common.runner import run_app
 from src.common.secrets import activity_token
 from src.common.settings import SettingsError, load_settings_or_exit
-
-from .app import create_app
 
 __all__ = ["main"]
 

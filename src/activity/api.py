@@ -11,18 +11,22 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from src.activity.app_keys import ACTIVITY_METRICS, CHAOS, CLOCK, STORE
+from src.activity.bodies import read_json
+from src.activity.chaos import ChaosInvalid
+from src.activity.middlewares import RETRY_AFTER_STORE
+from src.activity.minute_stats import minute_stats
+from src.activity.openapi import openapi_json
+from src.activity.query import (
+    QueryInvalid,
+    encode_cursor,
+    parse_activity_query,
+    parse_stats_minutes,
+)
+from src.activity.responses import json_error
+from src.activity.store import IdConflict, Position, StoreUnavailable
 from src.common.events import EventInvalid, parse_event
 from src.common.runner import loop_name
-
-from .bodies import read_json
-from .chaos import ChaosInvalid
-from .keys import ACTIVITY_METRICS_KEY, CHAOS_KEY, CLOCK_KEY, STORE_KEY
-from .middlewares import RETRY_AFTER_STORE
-from .openapi import openapi_json
-from .query import QueryInvalid, encode_cursor, parse_activity_query, parse_stats_minutes
-from .responses import json_error
-from .stats import minute_stats
-from .store import IdConflict, Position, StoreUnavailable
 
 __all__ = [
     "get_activity",
@@ -45,13 +49,13 @@ RETRY_AFTER_CHAOS = 1
 async def post_activity(request: web.Request) -> web.Response:
     """Store one event: 201 new, 200 the same again, 409 same id with other content."""
     body = await read_json(request)
-    metrics = request.app[ACTIVITY_METRICS_KEY]
+    metrics = request.app[ACTIVITY_METRICS]
     try:
         event = parse_event(body)
     except EventInvalid as exc:
         metrics.rejected.inc()
         raise json_error(web.HTTPBadRequest, "invalid event", fields=exc.fields) from None
-    chaos = request.app[CHAOS_KEY]
+    chaos = request.app[CHAOS]
     if chaos.should_fail():
         metrics.chaos_failures.inc()
         raise json_error(
@@ -60,7 +64,7 @@ async def post_activity(request: web.Request) -> web.Response:
             headers={"Retry-After": str(RETRY_AFTER_CHAOS)},
         )
     try:
-        added = await request.app[STORE_KEY].add(event)
+        added = await request.app[STORE].add(event)
     except IdConflict as exc:
         metrics.conflicts.inc()
         log.warning("event %s conflicts with the stored one", exc.event_id)
@@ -84,7 +88,7 @@ async def list_activities(request: web.Request) -> web.Response:
         query = parse_activity_query(request.query)
     except QueryInvalid as exc:
         raise json_error(web.HTTPBadRequest, "invalid query", fields=exc.fields) from None
-    found = await request.app[STORE_KEY].find(query)
+    found = await request.app[STORE].find(query)
     items = found[: query.limit]
     next_cursor = None
     if len(found) > query.limit:
@@ -101,7 +105,7 @@ async def get_activity(request: web.Request) -> web.Response:
     except ValueError:
         event = None
     else:
-        event = await request.app[STORE_KEY].get(event_id)
+        event = await request.app[STORE].get(event_id)
     if event is None:
         raise json_error(web.HTTPNotFound, f"no event with id {raw!r}")
     return web.json_response(event)
@@ -113,8 +117,8 @@ async def get_stats(request: web.Request) -> web.Response:
         minutes = parse_stats_minutes(request.query)
     except QueryInvalid as exc:
         raise json_error(web.HTTPBadRequest, "invalid query", fields=exc.fields) from None
-    store = request.app[STORE_KEY]
-    now = request.app[CLOCK_KEY]()
+    store = request.app[STORE]
+    now = request.app[CLOCK]()
     until = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     since = until - timedelta(minutes=minutes)
     counts = await store.count_by_minute(since, until)
@@ -125,13 +129,13 @@ async def get_stats(request: web.Request) -> web.Response:
 
 async def get_chaos(request: web.Request) -> web.Response:
     """The simulated latency and failure rate in force."""
-    return web.json_response(request.app[CHAOS_KEY].as_dict())
+    return web.json_response(request.app[CHAOS].as_dict())
 
 
 async def put_chaos(request: web.Request) -> web.Response:
     """Change `sleep_time`, `fail_rate` or both, at once for the following requests."""
     body = await read_json(request)
-    chaos = request.app[CHAOS_KEY]
+    chaos = request.app[CHAOS]
     try:
         chaos.update(body)
     except ChaosInvalid as exc:
@@ -143,12 +147,12 @@ async def put_chaos(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     """200 when the store accepts writes, 503 otherwise; no token needed. `loop` says
     whether the service runs on uvloop, as `wolfit activity` makes it."""
-    store = request.app[STORE_KEY]
+    store = request.app[STORE]
     answer = {
         "service": "activity",
         "store": store.kind,
         "loop": loop_name(),
-        **request.app[CHAOS_KEY].as_dict(),
+        **request.app[CHAOS].as_dict(),
     }
     try:
         await store.ping()

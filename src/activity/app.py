@@ -7,25 +7,24 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from src.common.metrics import METRICS_KEY, HttpMetrics
-from src.common.middleware import request_id_middleware
-from src.common.settings import Settings
-
-from . import api
-from .bodies import MAX_BODY_BYTES
-from .chaos import Chaos
-from .instruments import ActivityMetrics
-from .keys import (
-    ACTIVITY_METRICS_KEY,
-    CHAOS_KEY,
-    CLOCK_KEY,
-    SETTINGS_KEY,
-    STORE_KEY,
-    TOKEN_KEY,
+from src.activity import api
+from src.activity.app_keys import (
+    ACTIVITY_METRICS,
+    CHAOS,
+    CLOCK,
+    SETTINGS,
+    STORE,
+    TOKEN,
     Clock,
 )
-from .middlewares import auth_middleware, error_middleware
-from .store import ActivityStore, store_from_url
+from src.activity.bodies import MAX_BODY_BYTES
+from src.activity.chaos import Chaos
+from src.activity.instruments import ActivityMetrics
+from src.activity.middlewares import auth_middleware, error_middleware
+from src.activity.store import ActivityStore, store_from_url
+from src.common.metrics import HTTP_METRICS, HttpMetrics
+from src.common.middleware import request_id_middleware
+from src.common.settings import Settings
 
 __all__ = ["create_app"]
 
@@ -47,12 +46,12 @@ def create_app(
         middlewares=[request_id_middleware, metrics.middleware, error_middleware, auth_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
-    app[SETTINGS_KEY] = settings
-    app[TOKEN_KEY] = settings.activity_token.encode()
-    app[CHAOS_KEY] = Chaos(sleep_time=settings.sleep_time, fail_rate=settings.fail_rate)
-    app[CLOCK_KEY] = clock or _now
-    app[METRICS_KEY] = metrics
-    app[ACTIVITY_METRICS_KEY] = ActivityMetrics(metrics.registry)
+    app[SETTINGS] = settings
+    app[TOKEN] = settings.activity_token.encode()
+    app[CHAOS] = Chaos(sleep_time=settings.sleep_time, fail_rate=settings.fail_rate)
+    app[CLOCK] = clock or _now
+    app[HTTP_METRICS] = metrics
+    app[ACTIVITY_METRICS] = ActivityMetrics(metrics.registry)
     app.cleanup_ctx.append(_store_context(store))
     _add_routes(app.router, metrics)
     return app
@@ -78,9 +77,9 @@ def _store_context(
     given: ActivityStore | None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def store_context(app: web.Application) -> AsyncIterator[None]:
-        store = given or store_from_url(app[SETTINGS_KEY].activity_db_url)
+        store = given or store_from_url(app[SETTINGS].activity_db_url)
         await store.open()
-        app[STORE_KEY] = store
+        app[STORE] = store
         try:
             yield
         finally:

@@ -12,9 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from src.activity.responses import json_error
 from src.common.json_text import JsonInvalid, decode_json
-
-from .responses import json_error
 
 __all__ = ["MAX_BODY_BYTES", "read_json"]
 

@@ -9,13 +9,12 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from src.activity.app_keys import ACTIVITY_METRICS, TOKEN
+from src.activity.responses import json_error
+from src.activity.store import StoreUnavailable
 from src.common.metrics import route_label
-from src.common.middleware import REQUEST_ID_KEY
+from src.common.middleware import REQUEST_ID
 from src.common.tokens import tokens_match
-
-from .keys import ACTIVITY_METRICS_KEY, TOKEN_KEY
-from .responses import json_error
-from .store import StoreUnavailable
 
 __all__ = ["RETRY_AFTER_STORE", "auth_middleware", "error_middleware"]
 
@@ -43,7 +42,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 "missing bearer token: send Authorization: Bearer $ACTIVITY_TOKEN",
                 headers={"WWW-Authenticate": _BEARER_CHALLENGE},
             )
-        if not tokens_match(request.app[TOKEN_KEY], token):
+        if not tokens_match(request.app[TOKEN], token):
             raise json_error(
                 web.HTTPUnauthorized,
                 "wrong bearer token: use the ACTIVITY_TOKEN this service was started with",
@@ -78,7 +77,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             {"error": _message(request, exc)}, status=exc.status, headers=headers
         )
     except StoreUnavailable as exc:
-        request.app[ACTIVITY_METRICS_KEY].store_unavailable.inc()
+        request.app[ACTIVITY_METRICS].store_unavailable.inc()
         log.warning("store unavailable: %s", exc)
         return web.json_response(
             {"error": "the activity store is unavailable; retry later", "detail": str(exc)},
@@ -90,7 +89,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response(
             {
                 "error": "internal error; the service log has the details under this request id",
-                "request_id": request.get(REQUEST_ID_KEY),
+                "request_id": request.get(REQUEST_ID),
             },
             status=500,
         )

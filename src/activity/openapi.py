@@ -12,11 +12,10 @@ import json
 from functools import cache
 from typing import Any
 
+from src.activity.bodies import MAX_BODY_BYTES
+from src.activity.chaos import MAX_SLEEP_TIME
+from src.activity.query import DEFAULT_LIMIT, MAX_LIMIT, MAX_MINUTES, MAX_Q
 from src.common.events import ActivityEvent
-
-from .bodies import MAX_BODY_BYTES
-from .chaos import MAX_SLEEP_TIME
-from .query import DEFAULT_LIMIT, MAX_LIMIT, MAX_MINUTES, MAX_Q
 
 __all__ = ["openapi_document", "openapi_json"]
 

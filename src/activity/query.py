@@ -20,9 +20,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from src.activity.store import ActivityQuery, Position
 from src.common.events import MAX_USERNAME, parse_instant
-
-from .store import ActivityQuery, Position
 
 __all__ = [
     "ACTIVITY_PARAMETERS",

@@ -34,9 +34,9 @@ from typing import Any
 
 import aiohttp
 
-from .dashboard_fill import Filled, fill_queue
-from .dashboard_suite import DashboardSuite, add_admin, log_in
-from .machine import write_record
+from src.bench.dashboard_fill import Filled, fill_queue
+from src.bench.dashboard_suite import DashboardSuite, add_admin, log_in
+from src.bench.machine import write_record
 
 __all__ = ["PAGES", "ROUTES", "Route", "RouteFigures", "main", "measure"]
 

@@ -25,7 +25,7 @@ from arq.jobs import serialize_job, serialize_result
 
 from src.activity.store.sqlite_schema import INSERT, SCHEMA, SCHEMA_VERSION, event_row
 from src.jobs import DELIVERY_FUNCTION, DeadLetter, job_serializer
-from src.jobs.keys import (
+from src.jobs.queue.redis_keys import (
     DEAD_LETTER_ENTRIES,
     DEAD_LETTER_INDEX,
     QUEUE_NAME,

@@ -14,8 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from .dashboard_fill import fill_events
-from .suite import LocalSuite, ServiceFailed
+from src.bench.dashboard_fill import fill_events
+from src.bench.suite import LocalSuite, ServiceFailed
 
 __all__ = ["DashboardSuite", "add_admin", "log_in"]
 

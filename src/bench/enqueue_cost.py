@@ -17,8 +17,8 @@ from arq.connections import ArqRedis
 from redis.asyncio import Connection
 
 from src.common.events import ActivityEvent
-from src.jobs.connection import producer_pool
-from src.jobs.producer import DELIVERY_FUNCTION, enqueue_event
+from src.jobs.queue.connections import producer_pool
+from src.jobs.queue.producer import DELIVERY_FUNCTION, enqueue_event
 
 __all__ = ["CountingConnection", "EnqueueCost", "cost_table", "measure_enqueue_cost"]
 

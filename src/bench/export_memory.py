@@ -33,9 +33,9 @@ from typing import Any
 
 import aiohttp
 
-from .dashboard_suite import DashboardSuite, add_admin, log_in
-from .machine import write_record
-from .options import BenchParser, integer, seconds
+from src.bench.dashboard_suite import DashboardSuite, add_admin, log_in
+from src.bench.machine import write_record
+from src.bench.options import BenchParser, integer, seconds
 
 __all__ = ["ExportFigures", "main", "measure_export", "rss_bytes"]
 

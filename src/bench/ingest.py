@@ -30,13 +30,12 @@ from typing import Any
 import aiohttp
 import uvloop
 
+from src.bench.machine import write_record
+from src.bench.options import BenchParser, integer
+from src.bench.placement import Place, Placement, pinned_self, placed_command, plan
+from src.bench.stats import summarize
+from src.bench.suite import cpu_seconds
 from src.common.embedded_redis import free_port
-
-from .machine import write_record
-from .options import BenchParser, integer
-from .placement import Place, Placement, pinned_self, placed_command, plan
-from .stats import summarize
-from .suite import cpu_seconds
 
 __all__ = ["main"]
 

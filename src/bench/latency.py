@@ -28,15 +28,11 @@ import aiohttp
 import uvloop
 from arq.connections import ArqRedis
 
-from src.common.embedded_redis import RedisNotFound
-from src.common.settings import Settings
-from src.jobs import create_pool, queue_stats
-
-from .delivery_check import DeliveryCheck, check_delivery, wait_for_empty_queue
-from .latency_plot import write_plot
-from .latency_report import markdown, table, write_report
-from .machine import run_header
-from .options import (
+from src.bench.delivery_check import DeliveryCheck, check_delivery, wait_for_empty_queue
+from src.bench.latency_plot import write_plot
+from src.bench.latency_report import markdown, table, write_report
+from src.bench.machine import run_header
+from src.bench.options import (
     BenchParser,
     add_report_options,
     chosen_placement,
@@ -45,12 +41,15 @@ from .options import (
     seconds,
     seconds_list,
 )
-from .placement import Placement, pinned_self
-from .report_file import print_readme_tables
-from .site_user import SiteUser
-from .stats import Summary, summarize
-from .suite import LocalSuite, ServiceFailed
-from .workload import Mix, MixInvalid, run_load
+from src.bench.placement import Placement, pinned_self
+from src.bench.report_file import print_readme_tables
+from src.bench.site_user import SiteUser
+from src.bench.stats import Summary, summarize
+from src.bench.suite import LocalSuite, ServiceFailed
+from src.bench.workload import Mix, MixInvalid, run_load
+from src.common.embedded_redis import RedisNotFound
+from src.common.settings import Settings
+from src.jobs import create_pool, queue_stats
 
 __all__ = ["Point", "main", "measure_point", "parse_options"]
 

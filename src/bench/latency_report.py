@@ -10,11 +10,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .placement import Placement
-from .report_file import read_report_file, write_report_file
+from src.bench.placement import Placement
+from src.bench.report_file import read_report_file, write_report_file
 
 if TYPE_CHECKING:
-    from .latency import Point
+    from src.bench.latency import Point
 
 __all__ = [
     "TARGET_RATIO",

@@ -42,14 +42,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from yarl import URL
 
-from src.common.embedded_redis import RedisNotFound
-from src.common.redaction import without_password
-from src.common.settings import DEFAULT_WEB_PROCESSES, Settings
-from src.jobs import create_pool
-
-from .delivery_check import wait_for_empty_queue
-from .load_report import ANCHOR, markdown, share, table, write_plot, write_report
-from .load_wrk import (
+from src.bench.delivery_check import wait_for_empty_queue
+from src.bench.load_report import ANCHOR, markdown, share, table, write_plot, write_report
+from src.bench.load_wrk import (
     ACTIONS,
     REQUEST_TIMEOUT,
     Session,
@@ -59,12 +54,22 @@ from .load_wrk import (
     find_wrk,
     run_wrk,
 )
-from .machine import ROOT, git_commit, run_header
-from .options import BenchParser, add_report_options, chosen_placement, integer, seconds_list
-from .placement import Placement, pinned_self
-from .report_file import print_readme_tables
-from .site_user import ActionFailed, SiteUser
-from .suite import WOLFIT, LocalSuite, ServiceFailed
+from src.bench.machine import ROOT, git_commit, run_header
+from src.bench.options import (
+    BenchParser,
+    add_report_options,
+    chosen_placement,
+    integer,
+    seconds_list,
+)
+from src.bench.placement import Placement, pinned_self
+from src.bench.report_file import print_readme_tables
+from src.bench.site_user import ActionFailed, SiteUser
+from src.bench.suite import WOLFIT, LocalSuite, ServiceFailed
+from src.common.embedded_redis import RedisNotFound
+from src.common.redaction import without_password
+from src.common.settings import DEFAULT_WEB_PROCESSES, Settings
+from src.jobs import create_pool
 
 __all__ = ["Subject", "main", "parse_options"]
 

@@ -13,7 +13,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .report_file import write_report_file
+from src.bench.report_file import write_report_file
 
 __all__ = [
     "ANCHOR",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .placement import Place, placed_command
+from src.bench.placement import Place, placed_command
 
 __all__ = [
     "ACTIONS",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from .placement import Placement, PlacementUnavailable, available_cpus, plan
+from src.bench.placement import Placement, PlacementUnavailable, available_cpus, plan
 
 __all__ = [
     "BenchParser",

@@ -45,19 +45,18 @@ import uvloop
 from mirakuru.exceptions import ExecutorError
 from redis.exceptions import RedisError
 
+from src.bench.enqueue_cost import EnqueueCost, measure_enqueue_cost
+from src.bench.machine import run_header
+from src.bench.options import BenchParser, add_report_options, chosen_placement, integer, number
+from src.bench.placement import Placement, pinned_self, place_running, placed_command
+from src.bench.report_file import print_readme_tables
+from src.bench.throughput_report import markdown, table, write_report
+from src.bench.throughput_runs import Figure, Run, figure_of, medians
+from src.bench.throughput_worker import WORKER_KINDS
 from src.common.embedded_redis import EmbeddedRedis, free_port
-from src.jobs.connection import producer_pool
-from src.jobs.producer import DELIVERY_FUNCTION
-from src.jobs.worker import POLL_DELAY
-
-from .enqueue_cost import EnqueueCost, measure_enqueue_cost
-from .machine import run_header
-from .options import BenchParser, add_report_options, chosen_placement, integer, number
-from .placement import Placement, pinned_self, place_running, placed_command
-from .report_file import print_readme_tables
-from .throughput_report import markdown, table, write_report
-from .throughput_runs import Figure, Run, figure_of, medians
-from .throughput_worker import WORKER_KINDS
+from src.jobs.queue.connections import producer_pool
+from src.jobs.queue.producer import DELIVERY_FUNCTION
+from src.jobs.worker.settings import POLL_DELAY
 
 __all__ = ["WORKER_KINDS", "Figure", "main", "measure"]
 

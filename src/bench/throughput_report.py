@@ -9,12 +9,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .enqueue_cost import EnqueueCost, cost_table
-from .placement import Placement
-from .report_file import read_report_file, write_report_file
+from src.bench.enqueue_cost import EnqueueCost, cost_table
+from src.bench.placement import Placement
+from src.bench.report_file import read_report_file, write_report_file
 
 if TYPE_CHECKING:
-    from .throughput_runs import Figure
+    from src.bench.throughput_runs import Figure
 
 __all__ = ["markdown", "read_report", "table", "write_report"]
 

@@ -30,13 +30,12 @@ import aiohttp
 from arq.connections import ArqRedis
 from arq.jobs import JobResult, deserialize_result
 
+from src.bench.placement import Place, placed_command
+from src.bench.stats import percentile
+from src.bench.suite import cpu_seconds
 from src.common.events import ActivityEvent
-from src.jobs.producer import DELIVERY_FUNCTION, enqueue_once
-from src.jobs.serializer import job_deserializer
-
-from .placement import Place, placed_command
-from .stats import percentile
-from .suite import cpu_seconds
+from src.jobs.queue.producer import DELIVERY_FUNCTION, enqueue_once
+from src.jobs.queue.serializer import job_deserializer
 
 __all__ = ["Drain", "Figure", "Idle", "Run", "figure_of", "medians"]
 

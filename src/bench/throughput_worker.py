@@ -22,14 +22,13 @@ from typing import Any
 import uvloop
 from arq.worker import Worker, func
 
+from src.bench.enqueue_cost import CountingConnection
 from src.common.settings import load_settings
-from src.jobs.connection import producer_pool
-from src.jobs.job_lines import JOB_LINES
-from src.jobs.supervised import run_supervised
-from src.jobs.woken_worker import WolfitWorker
-from src.jobs.worker import install_uvloop, worker_settings
-
-from .enqueue_cost import CountingConnection
+from src.jobs.queue.connections import producer_pool
+from src.jobs.worker.arq_logging import JOB_LINES
+from src.jobs.worker.runner import run_worker
+from src.jobs.worker.settings import install_uvloop, worker_settings
+from src.jobs.worker.woken_worker import WolfitWorker
 
 __all__ = ["WORKER_KINDS", "child_worker", "noop", "probe"]
 
@@ -72,7 +71,7 @@ def child_worker(argv: list[str]) -> int:
     )
     started = resource.getrusage(resource.RUSAGE_SELF)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        supervised = run_supervised(
+        supervised = run_worker(
             settings_class, worker_class=worker_class, burst=burst == "1", redis_pool=pool
         )
         status = int(runner.run(supervised))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from .site_user import ActionFailed, Outcome, SiteUser
+from src.bench.site_user import ActionFailed, Outcome, SiteUser
 
 __all__ = ["ACTIONS", "LoadResult", "Mix", "MixInvalid", "Sample", "run_load"]
 

@@ -3,9 +3,9 @@
 `web`, `activity` and `jobs` import from here, never from one another's internals.
 """
 
-from .events import ActivityEvent, EventInvalid, parse_event
-from .logging import configure_logging, request_id_var
-from .settings import Settings, SettingsError, load_settings, load_settings_or_exit
+from src.common.events import ActivityEvent, EventInvalid, parse_event
+from src.common.logging import configure_logging, request_id_var
+from src.common.settings import Settings, SettingsError, load_settings, load_settings_or_exit
 
 __all__ = [
     "ActivityEvent",

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from .middleware import REQUEST_ID_HEADER
+from src.common.middleware import REQUEST_ID_HEADER
 
 __all__ = [
     "ActivityClient",

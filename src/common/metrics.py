@@ -6,7 +6,7 @@ Use it the same way in every service::
 
     metrics = HttpMetrics()
     app = web.Application(middlewares=[request_id_middleware, metrics.middleware, ...])
-    app[METRICS_KEY] = metrics
+    app[HTTP_METRICS] = metrics
     app.router.add_get("/metrics", metrics.handler, name="metrics")
     events_stored = Counter("events_stored_total", "...", registry=metrics.registry)
 
@@ -47,8 +47,8 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 __all__ = [
+    "HTTP_METRICS",
     "LATENCY_BUCKETS",
-    "METRICS_KEY",
     "HttpMetrics",
     "forget_process",
     "route_label",
@@ -154,4 +154,4 @@ class HttpMetrics:
         return response
 
 
-METRICS_KEY = web.AppKey("metrics", HttpMetrics)
+HTTP_METRICS = web.AppKey("metrics", HttpMetrics)

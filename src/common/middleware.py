@@ -8,13 +8,18 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .logging import request_id_var
+from src.common.logging import request_id_var
 
-__all__ = ["REQUEST_ID_HEADER", "REQUEST_ID_KEY", "request_id_middleware"]
+__all__ = ["REQUEST_ID", "REQUEST_ID_HEADER", "request_id_middleware"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID_KEY = web.RequestKey("request_id", str)
+REQUEST_ID = web.RequestKey("request_id", str)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id(request: web.Request) -> str | None:
+    """The id the request-id middleware gave this request, for the events it produces."""
+    return request.get(REQUEST_ID)
 
 
 @web.middleware
@@ -27,7 +32,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
     token = request_id_var.set(request_id)
-    request[REQUEST_ID_KEY] = request_id
+    request[REQUEST_ID] = request_id
     try:
         response = await handler(request)
     except web.HTTPException as exc:

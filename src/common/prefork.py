@@ -35,7 +35,7 @@ from aiohttp import web
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from .metrics import forget_process, use_multiprocess_dir
+from src.common.metrics import forget_process, use_multiprocess_dir
 
 __all__ = ["BOOT_FAILED", "GRACEFUL_TIMEOUT", "listen", "serve"]
 

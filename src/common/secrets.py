@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .settings import Settings, SettingsError
+from src.common.settings import Settings, SettingsError
 
 __all__ = ["activity_token", "load_or_create_secret", "secret_key"]
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from yarl import URL
 
-from .redaction import without_password
+from src.common.redaction import without_password
 
 __all__ = [
     "DEFAULT_WEB_PROCESSES",

@@ -1,5 +1,4 @@
-"""`wolfit worker`: the worker of `arq src.jobs.WorkerSettings`, woken by Redis, restarted if
-it stops.
+"""`wolfit worker`: the worker of `arq src.jobs.WorkerSettings`, woken by Redis.
 
 Same settings, functions, keys and guarantees as `arq src.jobs.WorkerSettings`, but run as a
 `WolfitWorker` (`woken_worker.py`): started about 2 ms (median) after an enqueue instead of
@@ -24,11 +23,13 @@ from arq.cli import watch_reload
 from arq.worker import check_health
 from redis.exceptions import RedisError
 
-from .supervised import run_supervised
-from .woken_worker import WolfitWorker
-from .worker import settings_from_environment
+from src.jobs.worker.runner import run_worker
+from src.jobs.worker.settings import settings_from_environment
+from src.jobs.worker.woken_worker import WolfitWorker
 
 __all__ = ["main"]
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,8 +79,15 @@ def main(argv: list[str] | None = None) -> int:
             except ImportError:
                 parser.error("--watch needs the watchfiles package: pip install watchfiles")
             return 0
-        supervised = run_supervised(settings_class, worker_class=WolfitWorker, burst=args.burst)
-        return int(runner.run(supervised))
+        try:
+            return int(
+                runner.run(run_worker(settings_class, worker_class=WolfitWorker, burst=args.burst))
+            )
+        except Exception:
+            # Not a Redis outage (the worker rides those out): a bug or a broken setup. The
+            # process ends, and its process manager (wolfit up, compose) starts it again.
+            log.exception("the worker stopped; exiting with status 1")
+            return 1
 
 
 if __name__ == "__main__":

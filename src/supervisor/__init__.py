@@ -12,7 +12,7 @@ started as the same `wolfit` command an operator could run alone. Modules:
 
 from __future__ import annotations
 
-from .command import main
-from .supervisor import StartFailed, Supervisor
+from src.supervisor.command import main
+from src.supervisor.supervisor import StartFailed, Supervisor
 
 __all__ = ["StartFailed", "Supervisor", "main"]

@@ -21,9 +21,8 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from src.common.embedded_redis import EmbeddedRedis, free_port
-
-from .output import file_tail
-from .policy import RestartPolicy
+from src.supervisor.output import file_tail
+from src.supervisor.policy import RestartPolicy
 
 __all__ = ["DEFAULT_REDIS_PORT", "Broker", "choose_port", "port_in_use", "stop_leftover"]
 

@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from .output import ServiceOutput
+from src.supervisor.output import ServiceOutput
 
 __all__ = ["ChildProcess", "describe_exit"]
 

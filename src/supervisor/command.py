@@ -20,11 +20,10 @@ from src.common.settings import (
     exit_with_setting_error,
     load_settings_or_exit,
 )
-
-from .broker import DEFAULT_REDIS_PORT, port_in_use
-from .lock import AlreadyRunning, RunLock
-from .services import display_host, suite_services
-from .supervisor import Supervisor
+from src.supervisor.broker import DEFAULT_REDIS_PORT, port_in_use
+from src.supervisor.lock import AlreadyRunning, RunLock
+from src.supervisor.services import display_host, suite_services
+from src.supervisor.supervisor import Supervisor
 
 __all__ = ["main"]
 

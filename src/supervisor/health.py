@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from .child import ChildProcess, describe_exit
+from src.supervisor.child import ChildProcess, describe_exit
 
 __all__ = ["ChildExited", "HealthTimeout", "Probe", "http_probe", "wait_healthy"]
 

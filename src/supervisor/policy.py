@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from src.common.backoff import Backoff
+
 __all__ = ["RestartPolicy"]
 
 
@@ -32,4 +34,4 @@ class RestartPolicy:
         if self.restarts >= self.max_restarts:
             return None
         self.restarts += 1
-        return min(self.max_delay, self.first_delay * 2 ** (self.restarts - 1))
+        return Backoff(self.first_delay, self.max_delay).ceiling(self.restarts)

@@ -18,9 +18,8 @@ from redis.exceptions import RedisError
 
 from src.common.settings import Settings
 from src.jobs import live_workers
-
-from .child import ChildProcess
-from .health import Probe, http_probe
+from src.supervisor.child import ChildProcess
+from src.supervisor.health import Probe, http_probe
 
 __all__ = ["ProbeContext", "ServiceSpec", "display_host", "suite_services", "worker_probe"]
 

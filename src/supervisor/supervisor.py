@@ -32,13 +32,12 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from src.common.redaction import without_password
-
-from .broker import DEFAULT_REDIS_PORT, Broker, choose_port, stop_leftover
-from .child import ChildProcess, describe_exit
-from .health import ChildExited, HealthTimeout, Probe, wait_healthy
-from .output import SUPERVISOR_NAME, ServiceOutput, SupervisorLog, Terminal, file_tail
-from .policy import RestartPolicy
-from .services import ProbeContext, ServiceSpec
+from src.supervisor.broker import DEFAULT_REDIS_PORT, Broker, choose_port, stop_leftover
+from src.supervisor.child import ChildProcess, describe_exit
+from src.supervisor.health import ChildExited, HealthTimeout, Probe, wait_healthy
+from src.supervisor.output import SUPERVISOR_NAME, ServiceOutput, SupervisorLog, Terminal, file_tail
+from src.supervisor.policy import RestartPolicy
+from src.supervisor.services import ProbeContext, ServiceSpec
 
 __all__ = ["StartFailed", "Supervisor"]
 

@@ -4,7 +4,7 @@
 `wolfit migrate`, `wolfit create-admin` and `wolfit seed` manage its database.
 """
 
-from .app import create_app
-from .events.relay import RelayPolicy
+from src.web.app import create_app
+from src.web.events.relay import RelayPolicy
 
 __all__ = ["RelayPolicy", "create_app"]

@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     # aiohttp-session keeps its state under string request keys; aiohttp warns once a process.
     warnings.filterwarnings("ignore", category=NotAppKeyWarning, module="aiohttp_session")
 
-    from .app import create_app
-    from .schema import SchemaOutdated
+    from src.web.app import create_app
+    from src.web.schema import SchemaOutdated
 
     try:
         secret_key(settings)  # made now if missing, so that every worker reads the same key
@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _check_database(settings: Settings) -> None:
     """`SchemaOutdated` unless the database answers and is migrated: once, in the master."""
-    from .database import Database
-    from .schema import check_schema
+    from src.web.database import Database
+    from src.web.schema import check_schema
 
     database = Database(settings.database_url)
     try:

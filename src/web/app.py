@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from src.common.metrics import METRICS_KEY, HttpMetrics
+from src.common.metrics import HTTP_METRICS, HttpMetrics
 from src.common.middleware import request_id_middleware
 from src.common.settings import Settings
-
-from .admin import setup_admin
-from .events.relay import RelayPolicy
-from .instruments import WEB_METRICS, WebMetrics
-from .keys import RELAY_POLICY, SETTINGS
-from .ops import ops_guard_middleware, setup_ops
-from .pages import error_pages_middleware
-from .resources import CLEANUP_CONTEXTS, sessions_middleware
-from .routes import setup_routes
-from .security.csrf import csrf_middleware
-from .security.headers import security_headers_middleware
-from .templating import setup_templates
+from src.web.admin import setup_admin
+from src.web.app_keys import RELAY_POLICY, SETTINGS
+from src.web.events.relay import RelayPolicy
+from src.web.instruments import WEB_METRICS, WebMetrics
+from src.web.ops import ops_guard_middleware, setup_ops
+from src.web.pages import error_pages_middleware
+from src.web.resources import CLEANUP_CONTEXTS, sessions_middleware
+from src.web.routes import setup_routes
+from src.web.security.csrf import csrf_middleware
+from src.web.security.headers import security_headers_middleware
+from src.web.templating import setup_templates
 
 __all__ = ["create_app"]
 
@@ -45,7 +44,7 @@ def create_app(settings: Settings, *, relay_policy: RelayPolicy | None = None) -
     )
     app[SETTINGS] = settings
     app[RELAY_POLICY] = relay_policy or RelayPolicy()
-    app[METRICS_KEY] = metrics
+    app[HTTP_METRICS] = metrics
     app[WEB_METRICS] = WebMetrics(metrics.registry)
     setup_templates(app)
     setup_routes(app)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .data.users import UserRecord, get_user
-from .keys import CURRENT_USER, DATABASE, Viewer
-from .security.sessions import session_user_id
+from src.web.app_keys import CURRENT_USER, DATABASE, Viewer
+from src.web.data.users import UserRecord, get_user
+from src.web.security.sessions import session_user_id
 
 __all__ = ["current_user", "login_redirect", "require_user"]
 

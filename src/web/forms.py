@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from multidict import MultiDictProxy
 
-from .models import CATEGORY_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX
+from src.web.models import CATEGORY_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX
 
 __all__ = [
     "UNREADABLE_FORM",

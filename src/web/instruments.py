@@ -3,18 +3,10 @@ what became of each activity event, and how many wait in the outbox."""
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from src.common.metrics import METRICS_KEY
-
-from .data import outbox
-
-__all__ = ["WEB_METRICS", "WebMetrics", "metrics_handler"]
-
-log = logging.getLogger(__name__)
+__all__ = ["WEB_METRICS", "WebMetrics"]
 
 # How an event left the request (or the outbox): `enqueued` (async), `posted` (sync, stored
 # inline), `kept` (the hand-over failed; the outbox keeps it), `relayed` (by the relay).
@@ -45,14 +37,3 @@ class WebMetrics:
 
 
 WEB_METRICS = web.AppKey("web_metrics", WebMetrics)
-
-
-async def metrics_handler(request: web.Request) -> web.StreamResponse:
-    """`GET /metrics`: the outbox backlog is counted now, then everything is rendered."""
-    from .keys import DATABASE  # keys imports the event classes, which import this module
-
-    try:
-        request.app[WEB_METRICS].outbox_backlog.set(await request.app[DATABASE].read(outbox.count))
-    except Exception as exc:
-        log.warning("/metrics: outbox backlog not counted: %s", exc)
-    return await request.app[METRICS_KEY].handler(request)

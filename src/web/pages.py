@@ -14,10 +14,9 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from src.common.middleware import REQUEST_ID_KEY
-
-from .errors import NotFound, WebError
-from .templating import render
+from src.common.middleware import REQUEST_ID
+from src.web.errors import NotFound, WebError
+from src.web.templating import render
 
 __all__ = ["error_pages_middleware", "render_error"]
 
@@ -61,7 +60,7 @@ async def render_error(request: web.Request, status: int, message: str) -> web.S
         "status": status,
         "title": TITLES.get(status, "Error"),
         "message": message,
-        "request_id": request.get(REQUEST_ID_KEY),
+        "request_id": request.get(REQUEST_ID),
     }
     try:
         return await render(request, "error.html", context, status=status)

@@ -15,14 +15,7 @@ from aiohttp_session import session_middleware
 from src.common.activity_client import ActivityClient
 from src.common.secrets import activity_token, secret_key
 from src.common.settings import Settings
-
-from .database import Database
-from .events.purger import OutboxPurger
-from .events.queue import EventQueue
-from .events.recorder import EventRecorder
-from .events.relay import OutboxRelay
-from .instruments import WEB_METRICS
-from .keys import (
+from src.web.app_keys import (
     ACTIVITY_CLIENT,
     DATABASE,
     EVENT_QUEUE,
@@ -32,8 +25,14 @@ from .keys import (
     RELAY_POLICY,
     SETTINGS,
 )
-from .schema import check_schema
-from .security.sessions import session_storage
+from src.web.database import Database
+from src.web.events.purger import OutboxPurger
+from src.web.events.queue import EventQueue
+from src.web.events.recorder import EventRecorder
+from src.web.events.relay import OutboxRelay
+from src.web.instruments import WEB_METRICS
+from src.web.schema import check_schema
+from src.web.security.sessions import session_storage
 
 __all__ = ["CLEANUP_CONTEXTS", "sessions_middleware"]
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .instruments import metrics_handler
-from .views import auth, health, posts, users
+from src.web.views import auth, health, posts, users
 
 __all__ = ["setup_routes"]
 
@@ -38,4 +37,4 @@ def setup_routes(app: web.Application) -> None:
     router.add_post("/logout", auth.logout, name="logout")
 
     router.add_get("/healthz", health.healthz, name="healthz")
-    router.add_get("/metrics", metrics_handler, name="metrics")
+    router.add_get("/metrics", health.metrics, name="metrics")

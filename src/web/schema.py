@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from .database import Database
+from src.web.database import Database
 
 __all__ = ["SchemaOutdated", "alembic_config", "check_schema", "head_revision", "upgrade"]
 

@@ -26,11 +26,11 @@ import jinja2
 from aiohttp import web
 from yarl import URL
 
-from .auth import current_user
-from .keys import SETTINGS
-from .markdown import render_markdown
-from .models import utcnow
-from .security.csrf import csrf_token
+from src.web.app_keys import SETTINGS
+from src.web.auth import current_user
+from src.web.markdown import render_markdown
+from src.web.models import utcnow
+from src.web.security.csrf import csrf_token
 
 __all__ = ["RouteUrls", "StaticFiles", "render", "setup_templates"]
 

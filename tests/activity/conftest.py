@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from src.activity import create_app
-from src.activity.keys import Clock
+from src.activity.app_keys import Clock
 from src.activity.store import ActivityStore
 from src.common.settings import Settings
 from tests.support.activity import STORE_KINDS, drop_real_database, make_store

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from src.common.logging import configure_logging, request_id_var
-from src.common.middleware import REQUEST_ID_HEADER, REQUEST_ID_KEY, request_id_middleware
+from src.common.middleware import REQUEST_ID, REQUEST_ID_HEADER, request_id_middleware
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ async def test_request_ids_are_echoed_or_made(
 ) -> None:
     async def handler(request: web.Request) -> web.Response:
         logging.getLogger("wolfit.view").info("handled")
-        return web.Response(text=request[REQUEST_ID_KEY])
+        return web.Response(text=request[REQUEST_ID])
 
     app = web.Application(middlewares=[request_id_middleware])
     app.router.add_get("/", handler)

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from src.common.metrics import METRICS_KEY, HttpMetrics
+from src.common.metrics import HTTP_METRICS, HttpMetrics
 
 ClientMaker = Callable[[web.Application], Awaitable[TestClient]]
 
@@ -13,7 +13,7 @@ ClientMaker = Callable[[web.Application], Awaitable[TestClient]]
 def make_app() -> web.Application:
     metrics = HttpMetrics()
     app = web.Application(middlewares=[metrics.middleware])
-    app[METRICS_KEY] = metrics
+    app[HTTP_METRICS] = metrics
 
     async def item(request: web.Request) -> web.Response:
         return web.json_response({"id": request.match_info["id"]})

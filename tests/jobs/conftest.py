@@ -18,11 +18,10 @@ from src.activity import create_app
 from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 from src.jobs import create_pool
-from src.jobs.connection import producer_pool
-from src.jobs.woken_worker import WolfitWorker
+from src.jobs.queue.connections import producer_pool
+from src.jobs.worker.woken_worker import WolfitWorker
 from tests.conftest import TEST_TOKEN
-
-from .helpers import CountingConnection
+from tests.jobs.helpers import CountingConnection
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 

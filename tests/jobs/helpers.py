@@ -17,8 +17,8 @@ from arq.worker import Worker, get_kwargs
 from redis.asyncio import Connection
 
 from src.common.settings import Settings, env_name
-from src.jobs.supervised import close_worker
-from src.jobs.worker import worker_settings
+from src.jobs.worker.runner import close_worker
+from src.jobs.worker.settings import worker_settings
 
 T = TypeVar("T")
 

@@ -9,10 +9,9 @@ from src.common.embedded_redis import EmbeddedRedis
 from src.common.events import ActivityEvent
 from src.common.settings import Settings
 from src.jobs import DeadLetter, DeadLetterNotFound, DeadLetterStore, QueueUnavailable, create_pool
-from src.jobs.keys import QUEUE_NAME
-from src.jobs.story import read_story
-
-from .helpers import CountingConnection
+from src.jobs.queue.delivery_story import read_story
+from src.jobs.queue.redis_keys import QUEUE_NAME
+from tests.jobs.helpers import CountingConnection
 
 
 def _entry(n: int = 0, **changes: object) -> DeadLetter:

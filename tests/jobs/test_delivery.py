@@ -29,11 +29,10 @@ from src.jobs import (
     minute_series,
     recent_results,
 )
-from src.jobs.backoff import backoff_ceiling
-from src.jobs.story import read_story
-
-from .conftest import ActivityService
-from .helpers import running_worker, wait_for
+from src.jobs.queue.delivery_story import read_story
+from src.jobs.worker.backoff import backoff_ceiling
+from tests.jobs.conftest import ActivityService
+from tests.jobs.helpers import running_worker, wait_for
 
 
 def _event(n: int = 0, **changes: Any) -> ActivityEvent:
@@ -240,7 +239,7 @@ async def test_a_slow_answer_times_out_and_the_next_try_finds_it_stored(
     monkeypatch: pytest.MonkeyPatch,
     worker_class: type[Worker],
 ) -> None:
-    monkeypatch.setattr("src.jobs.delivery.ATTEMPT_TIMEOUT", 0.3)
+    monkeypatch.setattr("src.jobs.worker.delivery.ATTEMPT_TIMEOUT", 0.3)
     await activity.stop()
     await activity.start(sleep_time=0.6)  # the service sleeps after saving
     event = _event()
@@ -347,7 +346,7 @@ async def test_the_health_check_repeats_on_its_schedule(
 ) -> None:
     # Every 2 s instead of every 10 s; stock arq enqueues cron jobs on each poll, the woken
     # worker on its own full pass (heart_beat), so both must see the schedule come round.
-    monkeypatch.setattr("src.jobs.worker.HEALTH_CHECK_SECONDS", set(range(0, 60, 2)))
+    monkeypatch.setattr("src.jobs.worker.settings.HEALTH_CHECK_SECONDS", set(range(0, 60, 2)))
     async with running_worker(activity.settings, worker_class) as worker:
 
         async def three_runs() -> list[dict[str, Any]]:

@@ -10,10 +10,9 @@ from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from redis.exceptions import ResponseError
 
-from src.jobs.finish_batch import Finish, FinishBatch
-from src.jobs.keys import QUEUE_NAME
-
-from .helpers import CountingConnection
+from src.jobs.queue.redis_keys import QUEUE_NAME
+from src.jobs.worker.finish_batch import Finish, FinishBatch
+from tests.jobs.helpers import CountingConnection
 
 CASES = {
     "success, result kept an hour": Finish("j", True, b'{"r":1}', 3600, False, None, None),

@@ -4,7 +4,7 @@ import pytest
 from arq.connections import ArqRedis
 
 from src.jobs import activity_health
-from src.jobs.health import HEALTH_HISTORY, record_health
+from src.jobs.queue.activity_health import HEALTH_HISTORY, record_health
 
 
 async def test_checks_are_kept_newest_first_and_capped(pool: ArqRedis) -> None:

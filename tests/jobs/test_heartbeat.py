@@ -5,8 +5,8 @@ import time
 from arq.connections import ArqRedis
 
 from src.jobs import live_workers, recent_workers
-from src.jobs.heartbeat import BEAT_TTL, Heartbeat, worker_identity
-from src.jobs.stats import WorkerStats
+from src.jobs.queue.delivery_counts import WorkerStats
+from src.jobs.queue.heartbeats import BEAT_TTL, Heartbeat, worker_identity
 
 
 def _heartbeat(pool: ArqRedis) -> tuple[Heartbeat, WorkerStats]:

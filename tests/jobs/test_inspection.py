@@ -22,12 +22,11 @@ from src.jobs import (
     queue_stats,
     recent_results,
 )
-from src.jobs.heartbeat import Heartbeat, worker_identity
-from src.jobs.inspection import JobPage
-from src.jobs.serializer import job_serializer
-from src.jobs.stats import WorkerStats
-
-from .helpers import CountingConnection
+from src.jobs.operations.inspection import JobPage
+from src.jobs.queue.delivery_counts import WorkerStats
+from src.jobs.queue.heartbeats import Heartbeat, worker_identity
+from src.jobs.queue.serializer import job_serializer
+from tests.jobs.helpers import CountingConnection
 
 
 def _event(n: int = 0) -> ActivityEvent:

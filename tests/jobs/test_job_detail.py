@@ -12,8 +12,7 @@ from src.jobs import (
     enqueue_event,
     job_story,
 )
-
-from .test_inspection import _enqueue, _event, _finish
+from tests.jobs.test_inspection import _enqueue, _event, _finish
 
 
 async def test_the_story_of_a_queued_job(pool: ArqRedis) -> None:

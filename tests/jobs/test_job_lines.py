@@ -11,10 +11,9 @@ from arq.worker import Worker
 
 from src.common.events import ActivityEvent
 from src.jobs import enqueue_event, job_story
-from src.jobs.job_lines import ARQ_JOB_LINES, JOB_LINES, quiet_job_lines
-
-from .conftest import ActivityService
-from .helpers import running_worker, wait_for
+from src.jobs.worker.arq_logging import ARQ_JOB_LINES, JOB_LINES, quiet_job_lines
+from tests.jobs.conftest import ActivityService
+from tests.jobs.helpers import running_worker, wait_for
 
 ARQ = logging.getLogger("arq.worker")
 

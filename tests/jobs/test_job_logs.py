@@ -7,7 +7,7 @@ import logging
 from arq.connections import ArqRedis
 
 from src.jobs import read_job_log
-from src.jobs.job_logs import JobLogCapture
+from src.jobs.worker.job_log_capture import JobLogCapture
 
 log = logging.getLogger("tests.jobs.job_logs")
 

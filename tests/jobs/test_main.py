@@ -11,8 +11,7 @@ from arq.connections import ArqRedis
 from src.common.embedded_redis import free_port
 from src.common.settings import Settings
 from src.jobs import DeadLetterStore, WorkerInfo, live_workers, recent_workers
-
-from .helpers import REPO, WOLFIT_WORKER, settings_env, wait_for, worker_process
+from tests.jobs.helpers import REPO, WOLFIT_WORKER, settings_env, wait_for, worker_process
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,7 @@ from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 
 from src.jobs import DeadLetterStore, StopOutcome, enqueue_event, stop_job
-
-from .test_inspection import _event, _finish
+from tests.jobs.test_inspection import _event, _finish
 
 
 async def test_a_deferred_job_is_removed_and_its_event_parked(pool: ArqRedis) -> None:

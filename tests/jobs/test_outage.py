@@ -9,11 +9,10 @@ from arq.worker import Worker
 
 from src.common.events import ActivityEvent
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
-from src.jobs.keys import ACTIVITY_LAST_OK, ACTIVITY_OUTAGE, DEAD_LETTER_INDEX
-from src.jobs.outage import note_health
-
-from .conftest import ActivityService
-from .helpers import running_worker, wait_for
+from src.jobs.queue.redis_keys import ACTIVITY_LAST_OK, ACTIVITY_OUTAGE, DEAD_LETTER_INDEX
+from src.jobs.worker.outage import note_health
+from tests.jobs.conftest import ActivityService
+from tests.jobs.helpers import running_worker, wait_for
 
 
 def _event(n: int) -> ActivityEvent:

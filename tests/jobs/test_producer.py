@@ -12,12 +12,11 @@ from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.events import ActivityEvent, EventInvalid
 from src.common.settings import Settings, SettingsError
 from src.jobs import QueueUnavailable, create_pool, enqueue_event, enqueue_events
-from src.jobs.connection import JOB_EXPIRY_MS, worker_redis_settings
-from src.jobs.keys import QUEUE_NAME
-from src.jobs.producer import WAKE_TOKEN_TTL_MS, enqueue_once
-from src.jobs.serializer import job_deserializer, job_serializer
-
-from .helpers import CountingConnection
+from src.jobs.queue.connections import JOB_EXPIRY_MS, worker_redis_settings
+from src.jobs.queue.producer import WAKE_TOKEN_TTL_MS, enqueue_once
+from src.jobs.queue.redis_keys import QUEUE_NAME
+from src.jobs.queue.serializer import job_deserializer, job_serializer
+from tests.jobs.helpers import CountingConnection
 
 
 def _event() -> ActivityEvent:

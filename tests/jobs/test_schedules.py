@@ -10,7 +10,7 @@ from arq.connections import ArqRedis
 from arq.cron import cron
 
 from src.jobs import cron_runs, cron_schedules
-from src.jobs.schedules import describe_schedule, publish_schedules, recorded
+from src.jobs.queue.cron_runs import describe_schedule, publish_schedules, recorded
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from arq.connections import ArqRedis
 from arq.utils import timestamp_ms
 
-from src.jobs.keys import QUEUE_NAME
-from src.jobs.scripts import CLAIM, bound
+from src.jobs.queue.redis_keys import QUEUE_NAME
+from src.jobs.queue.scripts import CLAIM, bound
 
 TTL_MS = 25_000
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from arq.jobs import SerializationError, deserialize_result, serialize_job, serialize_result
 
-from src.jobs.serializer import JobFailed, job_deserializer, job_serializer
+from src.jobs.queue.serializer import JobFailed, job_deserializer, job_serializer
 
 
 def test_a_job_is_plain_json_that_round_trips() -> None:

@@ -4,7 +4,7 @@ import pytest
 from arq.connections import ArqRedis
 
 from src.jobs import minute_series
-from src.jobs.stats import WorkerStats
+from src.jobs.queue.delivery_counts import WorkerStats
 
 
 async def test_the_counts_of_a_flush_show_in_this_minute(pool: ArqRedis) -> None:

@@ -16,13 +16,12 @@ from arq.connections import ArqRedis
 from arq.jobs import Job
 from arq.worker import Retry, Worker, func
 
-from src.jobs.connection import worker_redis_settings
-from src.jobs.keys import QUEUE_NAME
-from src.jobs.producer import enqueue_once
-from src.jobs.serializer import job_deserializer, job_serializer
-from src.jobs.woken_worker import WolfitWorker
-
-from .helpers import running, wait_for
+from src.jobs.queue.connections import worker_redis_settings
+from src.jobs.queue.producer import enqueue_once
+from src.jobs.queue.redis_keys import QUEUE_NAME
+from src.jobs.queue.serializer import job_deserializer, job_serializer
+from src.jobs.worker.woken_worker import WolfitWorker
+from tests.jobs.helpers import running, wait_for
 
 AN_HOUR = 3600.0
 
@@ -68,7 +67,7 @@ def _worker(redis_url: str, kind: type[Worker], **options: Any) -> tuple[Worker,
 @pytest.fixture
 def no_full_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """After its first pass, the worker finds jobs only through wakes and timers."""
-    monkeypatch.setattr("src.jobs.woken_worker.FULL_PASS_INTERVAL", AN_HOUR)
+    monkeypatch.setattr("src.jobs.worker.woken_worker.FULL_PASS_INTERVAL", AN_HOUR)
 
 
 async def _listening(pool: ArqRedis) -> bool:
@@ -127,7 +126,7 @@ async def test_max_jobs_run_at_once_and_a_freed_slot_is_refilled(
 async def test_a_capped_claim_goes_on_at_once(
     pool: ArqRedis, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("src.jobs.woken_worker.CLAIMS_PER_TURN", 2)
+    monkeypatch.setattr("src.jobs.worker.woken_worker.CLAIMS_PER_TURN", 2)
     ids = [f"job-{n}" for n in range(10)]
     for job_id in ids:
         await enqueue_once(pool, "probe", job_id=job_id, hold=1.0)

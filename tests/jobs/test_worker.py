@@ -12,11 +12,17 @@ from arq.worker import Worker, create_worker, get_kwargs
 
 from src.common.settings import Settings, SettingsError
 from src.jobs import live_workers, recent_workers
-from src.jobs.delivery import ATTEMPT_TIMEOUT, BOOKKEEPING_TIMEOUT, JOB_TIMEOUT
-from src.jobs.serializer import job_deserializer, job_serializer
-from src.jobs.worker import worker_settings
-
-from .helpers import ARQ_WORKER, REPO, WOLFIT_WORKER, settings_env, wait_for, worker_process
+from src.jobs.queue.serializer import job_deserializer, job_serializer
+from src.jobs.worker.delivery import ATTEMPT_TIMEOUT, BOOKKEEPING_TIMEOUT, JOB_TIMEOUT
+from src.jobs.worker.settings import worker_settings
+from tests.jobs.helpers import (
+    ARQ_WORKER,
+    REPO,
+    WOLFIT_WORKER,
+    settings_env,
+    wait_for,
+    worker_process,
+)
 
 
 def test_the_settings_class_has_what_spec_section_6_asks(jobs_settings: Settings) -> None:
@@ -35,7 +41,7 @@ def test_the_settings_class_has_what_spec_section_6_asks(jobs_settings: Settings
 
 
 def _as_the_command_builds_it(settings_class: type, worker_class: type[Worker]) -> Worker:
-    """The worker `arq` (`create_worker`) or `wolfit worker` (`run_supervised`) would run."""
+    """The worker `arq` (`create_worker`) or `wolfit worker` (`run_worker`) would run."""
     if worker_class is Worker:
         return create_worker(settings_class, handle_signals=False)
     return worker_class(**{**get_kwargs(settings_class), "handle_signals": False})

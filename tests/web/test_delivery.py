@@ -26,11 +26,11 @@ from src.activity import create_app as create_activity_app
 from src.common.activity_client import ActivityClient
 from src.common.embedded_redis import EmbeddedRedis
 from src.common.settings import Settings, env_name
-from src.jobs.supervised import close_worker
-from src.jobs.worker import worker_settings
+from src.jobs.worker.runner import close_worker
+from src.jobs.worker.settings import worker_settings
+from src.web.app_keys import DATABASE
 from src.web.data.outbox import OutboxRecord
 from src.web.events.recorder import EventRecorder
-from src.web.keys import DATABASE
 from tests.conftest import TEST_TOKEN
 from tests.support.outbox import all_outbox_rows
 from tests.support.site_client import SiteClient

@@ -6,7 +6,7 @@ only when a `mongodb://` URL asks for it.
 
 from __future__ import annotations
 
-from .base import (
+from src.activity.store.base import (
     ActivityQuery,
     ActivityStore,
     Added,
@@ -16,7 +16,7 @@ from .base import (
     StoreError,
     StoreUnavailable,
 )
-from .sqlite import SqliteStore
+from src.activity.store.sqlite import SqliteStore
 
 __all__ = [
     "ActivityQuery",
@@ -39,7 +39,7 @@ def store_from_url(url: str) -> ActivityStore:
     if url.startswith(SQLITE_PREFIX):
         return SqliteStore(url.removeprefix(SQLITE_PREFIX))
     if url.startswith(("mongodb://", "mongodb+srv://")):
-        from .mongo import MongoStore
+        from src.activity.store.mongo import MongoStore
 
         return MongoStore(url)
     raise ValueError(f"ACTIVITY_DB_URL={url!r} must start with sqlite:/// or mongodb://")

@@ -32,10 +32,15 @@ from pymongo.errors import (
     WriteConcernError,
 )
 
+from src.activity.store.base import (
+    ActivityQuery,
+    ActivityStore,
+    MinuteCount,
+    StoredEvent,
+    StoreUnavailable,
+)
+from src.activity.store.search_text import search_text
 from src.common.events import format_timestamp
-
-from .base import ActivityQuery, ActivityStore, MinuteCount, StoredEvent, StoreUnavailable
-from .search_text import search_text
 
 __all__ = ["DEFAULT_DATABASE", "MongoStore"]
 

@@ -26,11 +26,15 @@ from typing import Any
 
 import aiosqlite
 
-from src.common.events import format_timestamp
-
-from .base import ActivityQuery, ActivityStore, MinuteCount, StoredEvent, StoreUnavailable
-from .search_text import search_text
-from .sqlite_schema import (
+from src.activity.store.base import (
+    ActivityQuery,
+    ActivityStore,
+    MinuteCount,
+    StoredEvent,
+    StoreUnavailable,
+)
+from src.activity.store.search_text import search_text
+from src.activity.store.sqlite_schema import (
     COMMON_TERM_HITS,
     INSERT,
     MAX_BATCH,
@@ -40,6 +44,7 @@ from .sqlite_schema import (
     event_row,
     schema_version,
 )
+from src.common.events import format_timestamp
 
 __all__ = ["SqliteStore", "select_events"]
 

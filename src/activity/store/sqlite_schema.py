@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from .search_text import search_text
+from src.activity.store.search_text import search_text
 
 __all__ = [
     "COMMON_TERM_HITS",

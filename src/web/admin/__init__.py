@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import activity_pages, alerts, dead_letters, jobs, overview, schedules, workers
-from .formatting import install_filters
+from src.web.admin import activity_pages, alerts, dead_letters, jobs, overview, schedules, workers
+from src.web.admin.formatting import install_filters
 
 __all__ = ["setup_admin"]
 

@@ -25,9 +25,7 @@ from multidict import MultiMapping
 from yarl import URL
 
 from src.common.activity_client import ActivityClient, ActivityRejected, ActivityUnavailable
-
-from ..keys import ACTIVITY_CLIENT
-from .activity_filters import (
+from src.web.admin.activity_filters import (
     DEFAULT_PAGE_SIZE,
     FILTER_FIELDS,
     ActivityFilters,
@@ -37,9 +35,10 @@ from .activity_filters import (
     parse_filters,
     parse_page_size,
 )
-from .chaos import chaos_change, chaos_page, rejected_fields
-from .export import EXPORT_FORMATS, stream_export
-from .page import render_page
+from src.web.admin.chaos import chaos_change, chaos_page, rejected_fields
+from src.web.admin.export import EXPORT_FORMATS, stream_export
+from src.web.admin.page import render_page
+from src.web.app_keys import ACTIVITY_CLIENT
 
 __all__ = ["add_routes"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..ops import ops_service
-from ..ops.service import ALERT_STATES
-from .page import admin_page, paging, query_choice, render_page
+from src.web.admin.page import admin_page, paging, query_choice, render_page
+from src.web.ops import ops_service
+from src.web.ops.service import ALERT_STATES
 
 __all__ = ["add_routes"]
 

@@ -20,10 +20,9 @@ from aiohttp import web
 
 from src.common.activity_client import ActivityRejected, ActivityUnavailable
 from src.common.settings import MAX_SLEEP_TIME
-
-from ..forms import read_form
-from ..keys import ACTIVITY_CLIENT
-from .page import operator, render_page, set_notice
+from src.web.admin.page import operator, render_page, set_notice
+from src.web.app_keys import ACTIVITY_CLIENT
+from src.web.forms import read_form
 
 __all__ = [
     "MAX_FAIL_RATE",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..ops import ops_service
-from .page import admin_page, operator, paging, redirect, render_page, set_notice
+from src.web.admin.page import admin_page, operator, paging, redirect, render_page, set_notice
+from src.web.ops import ops_service
 
 __all__ = ["add_routes"]
 

@@ -32,9 +32,8 @@ from typing import Any
 from aiohttp import web
 
 from src.common.activity_client import ActivityClient, ActivityError
-
-from ..security.headers import SECURITY_HEADERS
-from .activity_filters import MAX_PAGE_SIZE, ActivityFilters
+from src.web.admin.activity_filters import MAX_PAGE_SIZE, ActivityFilters
+from src.web.security.headers import SECURITY_HEADERS
 
 __all__ = ["CSV_COLUMNS", "EXPORT_FORMATS", "INCOMPLETE_MARKER", "stream_export"]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..forms import read_form
-from ..ops import OpsBadRequest, parse_json
+from src.web.forms import read_form
+from src.web.ops import OpsBadRequest, parse_json
 
 __all__ = ["enqueue_form"]
 

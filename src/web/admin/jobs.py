@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..ops import JOB_STATUSES, OpsService, ops_service
-from .forms import enqueue_form
-from .page import admin_page, operator, paging, query_choice, redirect, render_page, set_notice
+from src.web.admin.forms import enqueue_form
+from src.web.admin.page import (
+    admin_page,
+    operator,
+    paging,
+    query_choice,
+    redirect,
+    render_page,
+    set_notice,
+)
+from src.web.ops import JOB_STATUSES, OpsService, ops_service
 
 __all__ = ["add_routes"]
 

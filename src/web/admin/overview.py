@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..ops import ops_service
-from .charts import latency_chart, throughput_chart
-from .page import admin_page, query_int, render_page
+from src.web.admin.charts import latency_chart, throughput_chart
+from src.web.admin.page import admin_page, query_int, render_page
+from src.web.ops import ops_service
 
 __all__ = ["add_routes"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..ops import OPS_PRINCIPAL, OpsBadRequest, OpsError
-from ..security.sessions import load_session
-from ..templating import render
+from src.web.ops import OPS_PRINCIPAL, OpsBadRequest, OpsError
+from src.web.security.sessions import load_session
+from src.web.templating import render
 
 __all__ = [
     "PageHandler",

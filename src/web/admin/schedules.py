@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..ops import ops_service
-from .page import admin_page, render_page
+from src.web.admin.page import admin_page, render_page
+from src.web.ops import ops_service
 
 __all__ = ["add_routes"]
 

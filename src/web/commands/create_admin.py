@@ -15,13 +15,12 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from src.common.settings import load_settings_or_exit
-
-from ..data.users import create_user
-from ..database import Database
-from ..errors import Conflict
-from ..forms import check_email, check_password, check_username
-from ..schema import SchemaOutdated, check_schema
-from ..security.passwords import hash_password
+from src.web.data.users import create_user
+from src.web.database import Database
+from src.web.errors import Conflict
+from src.web.forms import check_email, check_password, check_username
+from src.web.schema import SchemaOutdated, check_schema
+from src.web.security.passwords import hash_password
 
 __all__ = ["main"]
 

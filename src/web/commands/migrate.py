@@ -10,8 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from src.common.settings import load_settings_or_exit
-
-from ..schema import upgrade
+from src.web.schema import upgrade
 
 __all__ = ["main"]
 

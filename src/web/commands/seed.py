@@ -21,13 +21,12 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from src.common.settings import load_settings_or_exit
-
-from ..data.users import UserRecord, create_user, find_user
-from ..data.votes import cast_vote
-from ..database import Database
-from ..models import comments, posts, utcnow, votes
-from ..schema import SchemaOutdated, check_schema
-from ..security.passwords import hash_password
+from src.web.data.users import UserRecord, create_user, find_user
+from src.web.data.votes import cast_vote
+from src.web.database import Database
+from src.web.models import comments, posts, utcnow, votes
+from src.web.schema import SchemaOutdated, check_schema
+from src.web.security.passwords import hash_password
 
 __all__ = ["SAMPLE_PASSWORD", "SeedReport", "load_seed", "main", "seed"]
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from ..errors import NotFound
-from ..models import MAX_ID, comments, posts, users
+from src.web.errors import NotFound
+from src.web.models import MAX_ID, comments, posts, users
 
 __all__ = ["CommentRecord", "CommentView", "add_comment", "list_comments"]
 

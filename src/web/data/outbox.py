@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from src.common.events import ActivityEvent
-
-from ..models import outbox, utcnow
+from src.web.models import outbox, utcnow
 
 __all__ = ["OutboxRecord", "add", "count", "delete_entries", "leftovers", "record_failure"]
 

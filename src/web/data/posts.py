@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select
 
-from ..errors import NotFound
-from ..models import MAX_ID, comments, posts, users, votes
-from .pages import PAGE_SIZE, Page
+from src.web.data.pages import PAGE_SIZE, Page
+from src.web.errors import NotFound
+from src.web.models import MAX_ID, comments, posts, users, votes
 
 __all__ = [
     "Listing",

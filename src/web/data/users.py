@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import EmailTaken, UsernameTaken
-from ..models import MAX_ID, users
+from src.web.errors import EmailTaken, UsernameTaken
+from src.web.models import MAX_ID, users
 
 __all__ = ["UserRecord", "create_user", "find_user", "get_user", "set_password_hash"]
 

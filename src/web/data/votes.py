@@ -14,8 +14,8 @@ from typing import Literal
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
-from ..errors import NotFound
-from ..models import MAX_ID, posts, votes
+from src.web.errors import NotFound
+from src.web.models import MAX_ID, posts, votes
 
 __all__ = ["Direction", "VoteOutcome", "cast_vote"]
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Literal
 
 from src.common.events import ActivityEvent
-
-from ..data.comments import CommentRecord
-from ..data.posts import PostRecord
-from ..data.users import UserRecord
-from ..data.votes import VoteOutcome
+from src.web.data.comments import CommentRecord
+from src.web.data.posts import PostRecord
+from src.web.data.users import UserRecord
+from src.web.data.votes import VoteOutcome
 
 __all__ = [
     "access_forbidden",

@@ -13,9 +13,8 @@ import asyncio
 import logging
 
 from src.common.tasks import stop_task
-
-from ..data import outbox
-from ..database import Database
+from src.web.data import outbox
+from src.web.database import Database
 
 __all__ = ["OutboxPurger"]
 

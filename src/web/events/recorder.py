@@ -28,12 +28,11 @@ from sqlalchemy import Connection
 from src.common.activity_client import ActivityClient, ActivityError
 from src.common.events import ActivityEvent
 from src.common.settings import ActivityMode
-
-from ..data import outbox
-from ..database import Database
-from ..instruments import WebMetrics
-from .purger import OutboxPurger
-from .queue import EventQueue, QueueUnavailable
+from src.web.data import outbox
+from src.web.database import Database
+from src.web.events.purger import OutboxPurger
+from src.web.events.queue import EventQueue, QueueUnavailable
+from src.web.instruments import WebMetrics
 
 __all__ = ["EventRecorder"]
 

@@ -2,8 +2,8 @@
 
 Rows stay behind when Redis was down at the action (they are marked with the error) or when
 the process died between commit and enqueue (unmarked; taken once older than `grace`). The
-relay looks every `interval` seconds; while the queue is unreachable it backs off, doubling
-up to `max_backoff`.
+relay looks every `interval` seconds; while the queue is unreachable it backs off
+(`src.common.backoff`), doubling up to `max_backoff`.
 
 Every web process (WEB_PROCESSES, and every replica on the same Redis) runs a relay, but
 only the one holding the relay lease (`RedisLease` on `LEASE`) works: the others check the
@@ -24,14 +24,14 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 from sqlalchemy import Connection
 
+from src.common.backoff import Backoff
 from src.common.tasks import stop_task
-
-from ..data import outbox
-from ..database import Database
-from ..instruments import WebMetrics
-from ..lease import RedisLease
-from ..models import utcnow
-from .queue import EventQueue, QueueUnavailable
+from src.web.data import outbox
+from src.web.database import Database
+from src.web.events.queue import EventQueue, QueueUnavailable
+from src.web.instruments import WebMetrics
+from src.web.lease import RedisLease
+from src.web.models import utcnow
 
 __all__ = ["LEASE", "OutboxRelay", "RelayPolicy"]
 
@@ -122,22 +122,26 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay while holding the lease, until cancelled; back off while the queue or the
         database fails."""
-        delay = self.policy.interval
+        backoff = Backoff(self.policy.interval, self.policy.max_backoff)
+        failures = 0
         while True:
             try:
                 moved = await self.relay_once() if await self._leased() else 0
             except asyncio.CancelledError:
                 raise
             except QueueUnavailable as exc:
-                delay = min(self.policy.max_backoff, max(delay, self.policy.interval) * 2)
+                failures += 1
+                delay = backoff.ceiling(failures + 1)
                 log.warning("job queue unavailable (%s); next try in %.1f s", exc, delay)
             except Exception:
-                delay = min(self.policy.max_backoff, max(delay, self.policy.interval) * 2)
+                failures += 1
+                delay = backoff.ceiling(failures + 1)
                 log.exception("outbox relay failed; next try in %.1f s", delay)
             else:
-                delay = self.policy.interval
+                failures, delay = 0, self.policy.interval
                 if moved == self.policy.batch:
                     continue  # more are waiting: no pause
+            # A little jitter, so relays of several web apps do not look in lockstep.
             await asyncio.sleep(delay * random.uniform(0.8, 1.0))
 
     def start(self) -> None:

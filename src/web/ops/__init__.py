@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .alerts.engine import AlertEngine
-from .alerts.store import ALERT_KINDS, Alert
-from .api import ops_service, setup_api_routes
-from .bodies import parse_json, read_json
-from .enqueue import ALLOWED_JOBS
-from .errors import (
+from src.web.ops.alerts.engine import AlertEngine
+from src.web.ops.alerts.store import ALERT_KINDS, Alert
+from src.web.ops.api import ops_service, setup_api_routes
+from src.web.ops.app_keys import OPS_ALERTS, OPS_PRINCIPAL, OPS_SERVICE, Principal
+from src.web.ops.bodies import parse_json, read_json
+from src.web.ops.enqueue import ALLOWED_JOBS
+from src.web.ops.errors import (
     OpsBadRequest,
     OpsConflict,
     OpsError,
@@ -32,11 +33,10 @@ from .errors import (
     OpsUnavailable,
     OpsUnsupportedMediaType,
 )
-from .guard import ADMIN_PREFIX, OPS_API_PREFIX, ops_guard_middleware
-from .keys import OPS_ALERTS, OPS_PRINCIPAL, OPS_SERVICE, Principal
-from .resources import WEBHOOK_POLICY, ops_ctx
-from .service import JOB_STATUSES, OpsService
-from .signals import note_failed_login
+from src.web.ops.guard import ADMIN_PREFIX, OPS_API_PREFIX, ops_guard_middleware
+from src.web.ops.resources import WEBHOOK_POLICY, ops_ctx
+from src.web.ops.service import JOB_STATUSES, OpsService
+from src.web.ops.signals import note_failed_login
 
 __all__ = [
     "ADMIN_PREFIX",

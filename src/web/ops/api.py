@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ..security.csrf import csrf_exempt
-from .bodies import read_json
-from .errors import OpsBadRequest, OpsError
-from .keys import OPS_PRINCIPAL, OPS_SERVICE
-from .openapi import openapi_document
-from .service import RETRY_ALL_BATCH, OpsService
+from src.web.ops.app_keys import OPS_PRINCIPAL, OPS_SERVICE
+from src.web.ops.bodies import read_json
+from src.web.ops.errors import OpsBadRequest, OpsError
+from src.web.ops.openapi import openapi_document
+from src.web.ops.service import RETRY_ALL_BATCH, OpsService
+from src.web.security.csrf import csrf_exempt
 
 __all__ = ["setup_api_routes"]
 

@@ -11,8 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from src.common.json_text import JsonInvalid, decode_json
-
-from .errors import OpsBadRequest, OpsUnsupportedMediaType
+from src.web.ops.errors import OpsBadRequest, OpsUnsupportedMediaType
 
 __all__ = ["parse_json", "read_json"]
 

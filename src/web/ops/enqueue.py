@@ -17,8 +17,7 @@ from typing import Any
 
 from src.common.events import EventInvalid, parse_event
 from src.jobs import DELIVERY_FUNCTION, HEALTH_CHECK_FUNCTION
-
-from .errors import OpsBadRequest
+from src.web.ops.errors import OpsBadRequest
 
 __all__ = ["ALLOWED_JOBS", "AllowedJob", "PreparedJob", "prepare_job"]
 

@@ -20,16 +20,15 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from src.common.middleware import request_id
 from src.common.tokens import tokens_match
-
-from ..auth import current_user
-from ..data.users import UserRecord
-from ..events import builders
-from ..keys import EVENT_RECORDER, SETTINGS
-from ..security.csrf import CSRF_HEADER, csrf_token
-from ..templating import render
-from ..views.common import request_id
-from .keys import OPS_ALERTS, OPS_PRINCIPAL, Principal
+from src.web.app_keys import EVENT_RECORDER, SETTINGS
+from src.web.auth import current_user
+from src.web.data.users import UserRecord
+from src.web.events import builders
+from src.web.ops.app_keys import OPS_ALERTS, OPS_PRINCIPAL, Principal
+from src.web.security.csrf import CSRF_HEADER, csrf_token
+from src.web.templating import render
 
 __all__ = ["ADMIN_PREFIX", "OPS_API_PREFIX", "ops_guard_middleware"]
 

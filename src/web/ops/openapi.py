@@ -10,8 +10,8 @@ import copy
 from functools import cache
 from typing import Any
 
-from .enqueue import ALLOWED_JOBS
-from .service import ALERT_STATES, JOB_STATUSES, MAX_LIMIT, RETRY_ALL_BATCH
+from src.web.ops.enqueue import ALLOWED_JOBS
+from src.web.ops.service import ALERT_STATES, JOB_STATUSES, MAX_LIMIT, RETRY_ALL_BATCH
 
 __all__ = ["openapi_document"]
 

@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from src.jobs import create_pool
-
-from ..keys import ACTIVITY_CLIENT, DATABASE, SETTINGS
-from .alerts.engine import AlertEngine
-from .alerts.notify import AlertLog, WebhookPolicy, WebhookSender
-from .keys import OPS_ALERTS, OPS_SERVICE
-from .service import OpsService
+from src.web.app_keys import ACTIVITY_CLIENT, DATABASE, SETTINGS
+from src.web.ops.alerts.engine import AlertEngine
+from src.web.ops.alerts.notify import AlertLog, WebhookPolicy, WebhookSender
+from src.web.ops.app_keys import OPS_ALERTS, OPS_SERVICE
+from src.web.ops.service import OpsService
 
 __all__ = ["ALERTS_LOG", "WEBHOOK_POLICY", "ops_ctx"]
 

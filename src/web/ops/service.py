@@ -15,18 +15,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
-from arq.jobs import DeserializationError
 from redis.exceptions import RedisError
 
 from src.jobs import (
     DeadLetterNotFound,
     DeadLetterStore,
+    EnqueueOutcome,
+    JobPayloadUnreadable,
     QueueUnavailable,
     StopOutcome,
     activity_health,
     cron_runs,
     cron_schedules,
+    enqueue_job,
     job_story,
     jobs_in_progress,
     list_jobs,
@@ -38,12 +39,11 @@ from src.jobs import (
     recent_workers,
     stop_job,
 )
-
-from ..data import outbox
-from ..database import Database
-from .alerts.store import AlertStore
-from .enqueue import ALLOWED_JOBS, prepare_job
-from .errors import OpsBadRequest, OpsConflict, OpsNotFound, OpsUnavailable
+from src.web.data import outbox
+from src.web.database import Database
+from src.web.ops.alerts.store import AlertStore
+from src.web.ops.enqueue import ALLOWED_JOBS, prepare_job
+from src.web.ops.errors import OpsBadRequest, OpsConflict, OpsNotFound, OpsUnavailable
 
 __all__ = ["ALERT_STATES", "JOB_STATUSES", "MAX_LIMIT", "RETRY_ALL_BATCH", "OpsService"]
 
@@ -112,7 +112,7 @@ class OpsService:
             raise OpsUnavailable(
                 f"the queue's Redis does not answer ({exc.__class__.__name__}); try again shortly"
             ) from exc
-        except DeserializationError as exc:  # a payload of another arq version (pickled)
+        except JobPayloadUnreadable as exc:  # a payload of another arq version (pickled)
             log.warning("ops: a job's payload cannot be decoded: %s", exc)
             raise OpsConflict(
                 "a job's payload in Redis cannot be decoded (written by another version of "
@@ -237,16 +237,13 @@ class OpsService:
         """Queue an allow-listed job (see `enqueue.ALLOWED_JOBS`)."""
         job = prepare_job(function, args)
         async with self._queue() as redis:
-            if await redis.exists(job_key_prefix + job.job_id, in_progress_key_prefix + job.job_id):
-                raise OpsConflict(f"a job with id {job.job_id} is queued or running already")
-            if await DeadLetterStore(redis).get(job.job_id) is not None:
-                raise OpsConflict(
-                    f"event {job.job_id} is in the dead-letter store: retry it there instead"
-                )
-            await redis.delete(result_key_prefix + job.job_id)  # a re-delivery of a done job
-            queued = await redis.enqueue_job(job.function, *job.args, _job_id=job.job_id)
-        if queued is None:
+            outcome = await enqueue_job(redis, job.function, job.args, job_id=job.job_id)
+        if outcome is EnqueueOutcome.already_queued:
             raise OpsConflict(f"a job with id {job.job_id} is queued or running already")
+        if outcome is EnqueueOutcome.dead_lettered:
+            raise OpsConflict(
+                f"event {job.job_id} is in the dead-letter store: retry it there instead"
+            )
         log.info("job %s (%s) enqueued by %s", job.job_id, job.function, operator)
         return {"job_id": job.job_id, "function": job.function, "args": job.args}
 

@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from .keys import OPS_ALERTS
+from src.web.ops.app_keys import OPS_ALERTS
 
 __all__ = ["note_failed_login"]
 

@@ -22,9 +22,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from src.common.tokens import tokens_match
-
-from ..forms import read_form
-from .sessions import load_session
+from src.web.forms import read_form
+from src.web.security.sessions import load_session
 
 __all__ = [
     "CSRF_FIELD",

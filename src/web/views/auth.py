@@ -9,18 +9,18 @@ from multidict import MultiDictProxy
 from sqlalchemy import Connection
 
 from src.common.events import ActivityEvent
-
-from ..auth import current_user
-from ..data.users import UserRecord, create_user, find_user, set_password_hash
-from ..errors import EmailTaken, UsernameTaken
-from ..events import builders
-from ..forms import FormInvalid, parse_login, parse_register, read_form
-from ..keys import DATABASE, EVENT_RECORDER
-from ..ops.signals import note_failed_login
-from ..security.passwords import PasswordPolicy, hash_password, verify_password
-from ..security.sessions import log_in, log_out
-from ..templating import render
-from .common import redirect, request_id, safe_next_from
+from src.common.middleware import request_id
+from src.web.app_keys import DATABASE, EVENT_RECORDER
+from src.web.auth import current_user
+from src.web.data.users import UserRecord, create_user, find_user, set_password_hash
+from src.web.errors import EmailTaken, UsernameTaken
+from src.web.events import builders
+from src.web.forms import FormInvalid, parse_login, parse_register, read_form
+from src.web.ops.signals import note_failed_login
+from src.web.security.passwords import PasswordPolicy, hash_password, verify_password
+from src.web.security.sessions import log_in, log_out
+from src.web.templating import render
+from src.web.views.common import redirect, safe_next_from
 
 __all__ = ["login", "login_form", "logout", "register", "register_form"]
 

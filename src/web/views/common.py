@@ -5,18 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from yarl import URL
 
-from src.common.middleware import REQUEST_ID_KEY
+from src.web.security.redirects import safe_next
 
-from ..security.redirects import safe_next
-
-__all__ = ["page_number", "path_id", "redirect", "request_id", "safe_next_from"]
+__all__ = ["page_number", "path_id", "redirect", "safe_next_from"]
 
 MAX_PAGE = 1_000_000
-
-
-def request_id(request: web.Request) -> str | None:
-    """The id the request-id middleware gave this request, for the events it produces."""
-    return request.get(REQUEST_ID_KEY)
 
 
 def page_number(request: web.Request) -> int:

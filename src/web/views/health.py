@@ -1,4 +1,5 @@
-"""`/healthz`: whether this web process can serve (its database answers), as JSON."""
+"""`/healthz`: whether this web process can serve (its database answers), as JSON; and
+`/metrics`, the Prometheus text."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import os
 
 from aiohttp import web
 
-from ..data import outbox
-from ..keys import DATABASE, EVENT_QUEUE, SETTINGS
+from src.common.metrics import HTTP_METRICS
+from src.web.app_keys import DATABASE, EVENT_QUEUE, SETTINGS
+from src.web.data import outbox
+from src.web.instruments import WEB_METRICS
 
-__all__ = ["healthz"]
+__all__ = ["healthz", "metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -37,3 +40,12 @@ async def healthz(request: web.Request) -> web.Response:
         body.update(status="unavailable", error=f"database: {exc.__class__.__name__}")
         return web.json_response(body, status=503)
     return web.json_response(body)
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """`GET /metrics`: the outbox backlog is counted now, then everything is rendered."""
+    try:
+        request.app[WEB_METRICS].outbox_backlog.set(await request.app[DATABASE].read(outbox.count))
+    except Exception as exc:
+        log.warning("/metrics: outbox backlog not counted: %s", exc)
+    return await request.app[HTTP_METRICS].handler(request)

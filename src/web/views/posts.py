@@ -9,14 +9,15 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from src.common.events import ActivityEvent
-
-from ..auth import current_user, require_user
-from ..data import comments as comments_data
-from ..data import posts as posts_data
-from ..data.votes import Direction, cast_vote
-from ..errors import NotFound
-from ..events import builders
-from ..forms import (
+from src.common.middleware import request_id
+from src.web.app_keys import DATABASE, EVENT_RECORDER
+from src.web.auth import current_user, require_user
+from src.web.data import comments as comments_data
+from src.web.data import posts as posts_data
+from src.web.data.votes import Direction, cast_vote
+from src.web.errors import NotFound
+from src.web.events import builders
+from src.web.forms import (
     FormInvalid,
     parse_comment,
     parse_direction,
@@ -24,9 +25,8 @@ from ..forms import (
     read_form,
     valid_category,
 )
-from ..keys import DATABASE, EVENT_RECORDER
-from ..templating import render
-from .common import page_number, path_id, redirect, request_id, safe_next_from
+from src.web.templating import render
+from src.web.views.common import page_number, path_id, redirect, safe_next_from
 
 __all__ = ["category", "comment", "front_page", "post_page", "submit", "submit_form", "vote"]
 

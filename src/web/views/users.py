@@ -16,25 +16,24 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from src.common.activity_client import ActivityError
+from src.web.app_keys import ACTIVITY_CLIENT, DATABASE
+from src.web.auth import current_user
+from src.web.data.pages import Page
+from src.web.data.posts import PostView, list_posts
+from src.web.data.users import UserRecord, find_user
+from src.web.errors import NotFound
+from src.web.forms import valid_username
+from src.web.templating import render
+from src.web.views.common import page_number
 
-from ..auth import current_user
-from ..data.pages import Page
-from ..data.posts import PostView, list_posts
-from ..data.users import UserRecord, find_user
-from ..errors import NotFound
-from ..forms import valid_username
-from ..keys import ACTIVITY_CLIENT, DATABASE
-from ..templating import render
-from .common import page_number
-
-__all__ = ["ACTIVITY_TIMEOUT_KEY", "PUBLIC_TYPES", "profile"]
+__all__ = ["PROFILE_ACTIVITY_TIMEOUT", "PUBLIC_TYPES", "profile"]
 
 log = logging.getLogger(__name__)
 
 ACTIVITY_LIMIT = 20
 ACTIVITY_TIMEOUT = 3.0  # seconds; a slow activity service must not hold the page
 # Seconds the profile waits for the activity service, when not ACTIVITY_TIMEOUT (tests).
-ACTIVITY_TIMEOUT_KEY = web.AppKey("profile_activity_timeout", float)
+PROFILE_ACTIVITY_TIMEOUT = web.AppKey("profile_activity_timeout", float)
 UNAVAILABLE = "Recent activity is unavailable right now: the activity service is not answering."
 PUBLIC_TYPES = ("comment.create", "post.create", "post.vote", "user.register")
 
@@ -80,7 +79,7 @@ async def _recent_activity(
     request: web.Request, user: UserRecord, *, private: bool
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The user's newest events (public ones unless `private`), or a note saying why not."""
-    timeout = request.app.get(ACTIVITY_TIMEOUT_KEY, ACTIVITY_TIMEOUT)
+    timeout = request.app.get(PROFILE_ACTIVITY_TIMEOUT, ACTIVITY_TIMEOUT)
     try:
         async with asyncio.timeout(timeout):
             items = await _fetch_activity(request, user, private=private)

@@ -11,9 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.support.site_client import SiteClient
+from tests.web.admin.activity_seed import Seeded, listed_ids, next_link, seed
 from tests.web.ops.conftest import Ops, add_user
-
-from .activity_seed import Seeded, listed_ids, next_link, seed
 
 COUNT = 30
 _EXPORT_LINK = re.compile(r'href="(/admin/activity/export\?[^"]+)"')

@@ -20,9 +20,8 @@ from tests.support.activity import event_body
 from tests.support.browser import BROWSER_MARKS, chromium_page, screenshot
 from tests.support.site_client import PASSWORD
 from tests.support.waiting import eventually
+from tests.web.admin.drain import queue_drained
 from tests.web.ops.conftest import Ops, traced_event
-
-from .drain import queue_drained
 
 pytestmark = BROWSER_MARKS
 

@@ -9,9 +9,8 @@ from typing import Any
 from src.jobs import DeadLetter, DeadLetterStore
 from src.web.ops.service import RETRY_ALL_BATCH
 from tests.support.waiting import eventually
+from tests.web.admin.drain import queue_drained
 from tests.web.ops.conftest import Ops, traced_event
-
-from .drain import queue_drained
 
 HISTORY = [
     {"try": 1, "at": "2026-11-22T10:01:12.000+00:00", "outcome": "retry", "duration": 0.012,

@@ -14,9 +14,8 @@ from aiohttp import ClientResponse, web
 from aiohttp.typedefs import Handler
 
 from src.web.admin.export import CSV_COLUMNS, INCOMPLETE_MARKER
+from tests.web.admin.activity_seed import Seeded, seed
 from tests.web.ops.conftest import Ops
-
-from .activity_seed import Seeded, seed
 
 COUNT = 450  # more than two of the service's largest pages (200)
 

@@ -9,10 +9,9 @@ from typing import Any
 from src.jobs import enqueue_event
 from tests.support.activity import event_body
 from tests.support.waiting import eventually
+from tests.web.admin.drain import queue_drained
 from tests.web.ops.conftest import Ops
 from tests.web.ops.pickled import queue_pickled
-
-from .drain import queue_drained
 
 
 async def test_queued_jobs_are_listed_page_by_page(ops: Ops) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 from src.jobs import enqueue_event
 from tests.support.activity import event_body
 from tests.support.waiting import eventually
+from tests.web.admin.drain import queue_drained
 from tests.web.ops.conftest import Ops
-
-from .drain import queue_drained
 
 
 def _field(html: str, field: str) -> str:

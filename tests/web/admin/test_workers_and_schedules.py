@@ -12,9 +12,8 @@ import pytest
 
 from tests.jobs.helpers import WOLFIT_WORKER, settings_env, worker_process
 from tests.support.waiting import eventually
+from tests.web.admin.drain import queue_drained
 from tests.web.ops.conftest import Ops
-
-from .drain import queue_drained
 
 
 async def test_workers_live_then_gone(ops: Ops, worker: Callable[..., Any]) -> None:

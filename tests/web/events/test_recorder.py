@@ -4,8 +4,8 @@ in the outbox, marked with the error. (Delivery itself: tests/web/test_delivery.
 from __future__ import annotations
 
 from src.common.embedded_redis import free_port
+from src.web.app_keys import DATABASE
 from src.web.data.outbox import OutboxRecord
-from src.web.keys import DATABASE
 from tests.support.outbox import all_outbox_rows
 from tests.support.site_client import SiteClient
 from tests.web.conftest import AppFactory, app_of

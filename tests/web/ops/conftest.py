@@ -16,8 +16,8 @@ from arq.worker import Worker
 
 from src.common.settings import Settings
 from src.jobs import create_pool
+from src.web.app_keys import DATABASE
 from src.web.data.users import create_user
-from src.web.keys import DATABASE
 from src.web.ops import OPS_ALERTS, AlertEngine
 from src.web.security.passwords import hash_password
 from tests.jobs.conftest import ActivityService

@@ -8,7 +8,7 @@ from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_pre
 from arq.jobs import serialize_job, serialize_result
 from arq.utils import timestamp_ms
 
-from src.jobs.keys import QUEUE_NAME
+from src.jobs.queue.redis_keys import QUEUE_NAME
 
 EVENT = {"id": "e-pickled", "type": "vote.cast"}
 

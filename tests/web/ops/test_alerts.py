@@ -23,8 +23,7 @@ from tests.jobs.helpers import WOLFIT_WORKER, settings_env, worker_process
 from tests.support.activity import event_body
 from tests.support.site_client import SiteClient
 from tests.support.waiting import eventually
-
-from .conftest import Ops, add_user
+from tests.web.ops.conftest import Ops, add_user
 
 
 class Webhook:

@@ -12,14 +12,13 @@ from arq.constants import in_progress_key_prefix
 from arq.utils import ms_to_datetime
 
 from src.jobs import DeadLetter, DeadLetterStore, enqueue_event
-from src.jobs.keys import DEAD_LETTER_INDEX
+from src.jobs.queue.redis_keys import DEAD_LETTER_INDEX
 from src.web.ops.service import RETRY_ALL_BATCH
 from tests.support.activity import event_body
 from tests.support.waiting import eventually
 from tests.web.conftest import AppFactory
-
-from .conftest import OPS_TOKEN, Ops, traced_event
-from .pickled import pickled_result, queue_pickled
+from tests.web.ops.conftest import OPS_TOKEN, Ops, traced_event
+from tests.web.ops.pickled import pickled_result, queue_pickled
 
 
 async def _stored_copies(ops: Ops, event_id: str) -> int:

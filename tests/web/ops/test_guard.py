@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from src.web.keys import DATABASE
+from src.web.app_keys import DATABASE
 from tests.support.outbox import all_outbox_rows
 from tests.support.site_client import SiteClient
 from tests.web.conftest import AppFactory
-
-from .conftest import OPS_TOKEN, Ops, add_user
+from tests.web.ops.conftest import OPS_TOKEN, Ops, add_user
 
 
 async def _forbidden_events(ops: Ops) -> list[dict[str, object]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-from .conftest import Ops
+from tests.web.ops.conftest import Ops
 
 
 async def test_the_document_is_valid_and_covers_every_ops_route(ops: Ops) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from src.web.app_keys import DATABASE
 from src.web.data.users import find_user
-from src.web.keys import DATABASE
 from src.web.security.sessions import COOKIE_KEY_PURPOSE, COOKIE_NAME, derive_key
 from tests.conftest import TEST_SECRET
 from tests.support.site_client import PASSWORD, SiteClient

@@ -14,9 +14,9 @@ from src.activity import create_app as create_activity_app
 from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 from src.web import create_app
+from src.web.app_keys import ACTIVITY_CLIENT, DATABASE
 from src.web.data.users import find_user
-from src.web.keys import ACTIVITY_CLIENT, DATABASE
-from src.web.views.users import ACTIVITY_TIMEOUT_KEY
+from src.web.views.users import PROFILE_ACTIVITY_TIMEOUT
 from tests.conftest import TEST_TOKEN
 from tests.support.activity import event_body
 from tests.support.site_client import SiteClient
@@ -75,7 +75,7 @@ async def test_a_profile_renders_with_its_note_when_the_activity_service_hangs(
 ) -> None:
     service, url = silent_service
     app = create_app(web_settings.model_copy(update={"activity_url": url}))
-    app[ACTIVITY_TIMEOUT_KEY] = 0.2
+    app[PROFILE_ACTIVITY_TIMEOUT] = 0.2
     site = SiteClient(await aiohttp_client(app))
     # Only the profile's own timeout may end the wait: the HTTP client's is lifted.
     app[ACTIVITY_CLIENT].timeout = aiohttp.ClientTimeout(total=None)

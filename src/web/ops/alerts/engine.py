@@ -38,10 +38,9 @@ from src.common.activity_client import ActivityClient
 from src.common.settings import Settings
 from src.common.tasks import stop_task
 from src.jobs import DeadLetterStore, live_workers, queue_stats, recent_workers
-
-from ...lease import RedisLease
-from .notify import AlertLog, WebhookSender, alert_payload
-from .store import MAX_OPEN_PER_KIND, Alert, AlertStore
+from src.web.lease import RedisLease
+from src.web.ops.alerts.notify import AlertLog, WebhookSender, alert_payload
+from src.web.ops.alerts.store import MAX_OPEN_PER_KIND, Alert, AlertStore
 
 __all__ = ["AlertEngine"]
 

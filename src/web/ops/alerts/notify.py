@@ -22,9 +22,9 @@ from typing import Any
 
 import aiohttp
 
+from src.common.backoff import Backoff
 from src.common.tasks import stop_task
-
-from .store import Alert
+from src.web.ops.alerts.store import Alert
 
 __all__ = ["AlertLog", "WebhookPolicy", "WebhookSender", "alert_payload"]
 
@@ -129,6 +129,6 @@ class WebhookSender:
                     payload["alert"]["message"],
                 )
                 return
-            delay = min(policy.backoff_cap, policy.backoff_base * 2 ** (attempt - 1))
+            delay = Backoff(policy.backoff_base, policy.backoff_cap).ceiling(attempt)
             log.warning("alert webhook try %d failed (%s); again in %.1fs", attempt, error, delay)
             await asyncio.sleep(delay)
