@@ -1,6 +1,6 @@
 """Fixtures every test scope shares: clean settings, a real Redis, free ports.
 
-Tests never read the developer's environment: every variable of SPEC section 3 is removed
+Tests never read the developer's environment: every variable of docs/settings.md is removed
 before each test, and `settings` points every store and file at the test's own tmp dir.
 """
 

@@ -1,4 +1,4 @@
-"""The handlers of the activity API (SPEC section 5). Thin: they check input, call the
+"""The handlers of the activity API (docs/activity-api.md). Thin: they check input, call the
 store, and shape answers; domain errors become HTTP answers here or in `error_middleware`.
 """
 

@@ -89,8 +89,8 @@ ACTIVITY_FILTERS = [
 def _schemas() -> Json:
     event = ActivityEvent.model_json_schema()
     event["description"] = (
-        "An activity event (SPEC section 4). Without `id` and `type` (the seed-era body) the "
-        "service sets a fresh id and the type `activity`."
+        "An activity event (docs/activity-event.md). Without `id` and `type` (the seed-era "
+        "body) the service sets a fresh id and the type `activity`."
     )
     stored = {
         "allOf": [

@@ -153,7 +153,7 @@ class LocalSuite:
         return f"http://127.0.0.1:{self.activity_port}"
 
     def environment(self, **extra: str) -> dict[str, str]:
-        """The settings every child gets (SPEC section 3 names)."""
+        """The settings every child gets (the names of docs/settings.md)."""
         ours = {env_name(field) for field in Settings.model_fields}
         env = {name: value for name, value in os.environ.items() if name not in ours}
         env.update(

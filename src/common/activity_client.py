@@ -1,4 +1,4 @@
-"""A typed client of the activity service's HTTP API (SPEC section 5), for web and worker.
+"""A typed client of the activity service's HTTP API (docs/activity-api.md), for web and worker.
 
 Errors, from the caller's point of view::
 

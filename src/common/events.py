@@ -1,4 +1,4 @@
-"""The activity event of SPEC section 4: what the web app emits, the queue carries and the
+"""The activity event (docs/activity-event.md): what the web app emits, the queue carries and the
 activity service stores.
 
 `ActivityEvent.new(...)` is how a producer makes one (a fresh uuid4 id, the idempotency key);
@@ -67,7 +67,7 @@ def _reject_numbers(value: Any) -> Any:
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Naive means UTC (SPEC section 4); aware values are converted to UTC."""
+    """Naive means UTC (docs/activity-event.md); aware values are converted to UTC."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
@@ -200,7 +200,7 @@ class ActivityEvent(BaseModel):
         )
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The wire form of SPEC section 4: JSON-safe, `None` fields kept."""
+        """The wire form (docs/activity-event.md): JSON-safe, `None` fields kept."""
         return self.model_dump(mode="json")
 
 

@@ -1,8 +1,9 @@
 """Settings of every service, read once from the environment and checked at start.
 
-The names and defaults are those of SPEC section 3. A bad value raises `SettingsError`,
-whose message is one line that names the variable; `load_settings_or_exit` turns it into
-that line on stderr and exit status 2, never a traceback.
+The names and defaults are those of docs/settings.md, a table generated from this class. A
+bad value raises `SettingsError`, whose message is one line that names the variable;
+`load_settings_or_exit` turns it into that line on stderr and exit status 2, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class SettingsError(ValueError):
 
 
 def _env(name: str) -> Any:
-    """Bind a field to its SPEC environment variable, and to the field name for tests."""
+    """Bind a field to its environment variable, and to the field name for tests."""
     return AliasChoices(name, name.lower())
 
 
@@ -90,7 +91,7 @@ def _check_host(value: str) -> str:
 
 
 class Settings(BaseSettings):
-    """Everything the suite reads from the environment (SPEC section 3), validated.
+    """Everything the suite reads from the environment (docs/settings.md), validated.
 
     Tests build one directly with field names: `Settings(sleep_time=0.3, var_dir=tmp_path)`.
     """
@@ -139,7 +140,7 @@ class Settings(BaseSettings):
     ops_token: str | None = Field(None, validation_alias=_env("OPS_TOKEN"))
     alert_webhook_url: str | None = Field(None, validation_alias=_env("ALERT_WEBHOOK_URL"))
     var_dir: Path = Field(Path("var"), validation_alias=_env("WOLFIT_VAR_DIR"))
-    # Alert rules of the operator dashboard (SPEC section 8): thresholds and timings.
+    # Alert rules of the operator dashboard (docs/dashboard.md): thresholds and timings.
     alert_queue_depth: Annotated[int, Field(ge=1)] = Field(
         10_000, validation_alias=_env("ALERT_QUEUE_DEPTH")
     )

@@ -63,7 +63,7 @@ def display_host(host: str) -> str:
 
 
 def worker_probe(context: ProbeContext) -> Probe:
-    """Healthy when this very worker process has a live heartbeat in Redis (SPEC section 6).
+    """Healthy when this very worker process has a live heartbeat in Redis (docs/worker.md).
 
     Matched on pid and host: a worker that was killed keeps its heartbeat for a few seconds
     more, and another worker on the same Redis (started by hand) is alive too, but neither is

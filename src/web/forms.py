@@ -1,4 +1,4 @@
-"""The site's forms: reading them, field names of SPEC section 7, checks, and messages.
+"""The site's forms: reading them, field names of docs/web-app.md, checks, and messages.
 
 `read_form` is the one way the site reads a posted form (the CSRF middleware, then the
 views): a body that is not form data in UTF-8 is a 400 page, never a 500. Each `parse_*`

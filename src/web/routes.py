@@ -1,4 +1,4 @@
-"""The site's URL map (SPEC section 7). Every route has a name; views build URLs from names.
+"""The site's URL map (docs/web-app.md). Every route has a name; views build URLs from names.
 
 The static files (`/static`) are added with the templates that link them (`templating.py`).
 The operator dashboard (`/admin`, `/api/ops`) lives in its own sub-package and adds its

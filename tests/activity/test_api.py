@@ -1,4 +1,4 @@
-"""Every route and status code of SPEC section 5, through HTTP, on the SQLite store unless
+"""Every route and status code of docs/activity-api.md, through HTTP, on the SQLite store unless
 a test says otherwise."""
 
 from __future__ import annotations

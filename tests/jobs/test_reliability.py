@@ -1,4 +1,4 @@
-"""The guarantees of SPEC section 10 for the queue, with real processes.
+"""The guarantees of docs/guarantees.md for the queue, with real processes.
 
 Workers run as `wolfit worker` (the woken `WolfitWorker`) or `arq src.jobs.WorkerSettings`
 (stock arq) subprocesses on a Redis of the test's own (AOF on); each test runs with both
@@ -157,7 +157,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
             return victim.id not in [worker.id for worker in await live_workers(own_pool)]
 
         await wait_for(victim_gone, timeout=30, what="the killed worker to leave the live list")
-        assert time.monotonic() - killed_at <= 30  # SPEC: a heartbeat expires within 30 s
+        assert time.monotonic() - killed_at <= 30  # docs/worker.md: a heartbeat expires within 30 s
         # Its deliveries run again once arq's in-progress keys expire (job timeout + 10 s).
         await wait_for(lambda: _all_stored(activity, events), timeout=60, what="every event")
 

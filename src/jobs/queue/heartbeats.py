@@ -2,9 +2,10 @@
 
 A beat writes `wolfit:worker:<id>` (id, host, pid, start time, loop, counters, the ids of
 running jobs) with a 15 s TTL, so a worker that dies vanishes from `live_workers` within
-15-20 s (SPEC: within 30 s). The same round trip records the beat in a sorted set and the
-latest state in a hash, which keep a trail of workers that stopped or vanished in the last
-hour (`recent_workers`), and writes out the worker's per-minute counters.
+15-20 s (docs/worker.md promises within 30 s). The same round trip records the beat in a
+sorted set and the latest state in a hash, which keep a trail of workers that stopped or
+vanished in the last hour (`recent_workers`), and writes out the worker's per-minute
+counters.
 """
 
 from __future__ import annotations

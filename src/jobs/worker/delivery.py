@@ -1,6 +1,6 @@
 """`post_activity`: deliver one event to the activity service, or park it as a dead letter.
 
-Outcomes (SPEC section 6): 2xx, done. Connection error, timeout, 408, 429 or 5xx: retry
+Outcomes (docs/worker.md): 2xx, done. Connection error, timeout, 408, 429 or 5xx: retry
 after full-jitter backoff or the service's `Retry-After`. Other 4xx: no retry. Tries used up,
 or a non-retryable answer: the dead-letter store.
 

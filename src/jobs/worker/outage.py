@@ -1,8 +1,8 @@
 """Re-drive what an outage of the activity service parked, once the service is back.
 
-SPEC section 10 promises delivery through outages of up to an hour, but SPEC section 6's
-defaults (25 tries, full jitter capped at 300 s) use up an event's tries after about 42
-minutes on average (83 at most): a long outage would leave events parked until an operator
+The guarantees (docs/guarantees.md) promise delivery through outages of up to an hour, but
+the worker's defaults (25 tries, full jitter capped at 300 s) use up an event's tries after
+about 42 minutes on average (83 at most): a long outage would leave events parked until an operator
 retries them. So the health check, which runs every 10 s, does it for the operator:
 
 - every good check notes its time (`wolfit:activity-last-ok`);

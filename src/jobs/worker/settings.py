@@ -108,7 +108,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> type:
         await close_context(ctx)
 
     fields: dict[str, Any] = {
-        "__doc__": "arq worker settings of Wolfit's jobs service (SPEC section 6).",
+        "__doc__": "arq worker settings of Wolfit's jobs service (docs/worker.md).",
         "functions": [
             func(
                 post_activity,

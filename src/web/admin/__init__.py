@@ -1,4 +1,4 @@
-"""The operator dashboard's HTML pages under `/admin` (SPEC section 8), over `OpsService`.
+"""The operator dashboard's HTML pages under `/admin` (docs/dashboard.md), over `OpsService`.
 
 The admin guard of `src.web.ops` keeps everyone but admins out before any of these run.
 Each module adds the routes of one page (names start with `admin.`):

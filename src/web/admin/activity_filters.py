@@ -1,4 +1,5 @@
-"""The activity browser's filters (SPEC section 5), read from a query string and checked.
+"""The activity browser's filters (the activity API's, docs/activity-api.md), read from a
+query string and checked.
 
 The dashboard checks every filter itself, with the activity service's own rules, before it
 asks the service: a bad value is a 400 page that names the field at once, and nothing the

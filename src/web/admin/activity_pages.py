@@ -1,6 +1,6 @@
 """The activity pages of the operator dashboard: the log browser, its export, and chaos.
 
-- `GET /admin/activity` (`admin.activity`): the filters of SPEC section 5 (`user_id`,
+- `GET /admin/activity` (`admin.activity`): the filters of the activity API (`user_id`,
   `username`, `type`, `since`, `until`, `q`), a page of events newest first, a next-page
   link carrying the service's cursor and the filters, and export links. `?id=<uuid>` shows
   one event's whole JSON.

@@ -1,4 +1,4 @@
-"""The web app as producer of activity events (SPEC sections 4 and 7).
+"""The web app as producer of activity events (docs/activity-event.md, docs/web-app.md).
 
 `builders` makes the event of each action; `recorder.EventRecorder` writes it to the outbox in
 the action's transaction and hands it on after the commit (ACTIVITY_MODE); `purger` deletes

@@ -1,5 +1,6 @@
 """The operator area of the web app: the admin guard, the ops service layer, the ops JSON
-API, and alerts (SPEC section 8). The dashboard's HTML pages build on the same service.
+API, and alerts (docs/ops-api.md, docs/dashboard.md). The dashboard's HTML pages build on
+the same service.
 
 Public names:
 

@@ -1,4 +1,4 @@
-"""The ops JSON API (SPEC section 8): thin handlers over `OpsService`.
+"""The ops JSON API (docs/ops-api.md): thin handlers over `OpsService`.
 
 Authentication and CSRF are the guard's (`guard.py`); here every `OpsError` becomes its
 status with `{"error": ...}`, and bad query values or bodies are 400s that say what to send.

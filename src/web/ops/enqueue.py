@@ -5,7 +5,7 @@ Only these, each with its arguments checked before anything is queued:
 - `check_activity_health`, no arguments: look at the activity service's health now (the
   cron job's check, run on demand; its answer is the job's result).
 - `post_activity`, `[event]`: deliver one event (again); the event must pass the schema of
-  SPEC section 4 and carry its `id`, which becomes the job id (never queued twice).
+  docs/activity-event.md and carry its `id`, which becomes the job id (never queued twice).
 """
 
 from __future__ import annotations

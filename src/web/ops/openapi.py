@@ -291,7 +291,7 @@ DOCUMENT: Json = {
     "info": {
         "title": "Wolfit ops API",
         "version": "1.0.0",
-        "description": "The operator API of Wolfit's web app (SPEC section 8): the arq queue, "
+        "description": "The operator API of Wolfit's web app: the arq queue, "
         "jobs, dead letters, workers, schedules and alerts. Authenticate with an admin "
         "session (unsafe calls also need `X-CSRF-Token`) or `Authorization: Bearer OPS_TOKEN`.",
     },

@@ -1,4 +1,4 @@
-"""Each alert rule of SPEC section 8 fires and resolves against the real suite, reaches
+"""Each alert rule of docs/dashboard.md fires and resolves against the real suite, reaches
 `var/alerts.log` and a webhook (a local aiohttp server), and a webhook that hangs delays
 nothing. Thresholds are shrunk through settings; rules are evaluated by calling
 `evaluate()` until the condition shows, never by sleeping."""

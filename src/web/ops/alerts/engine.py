@@ -1,4 +1,4 @@
-"""The alert rules of SPEC section 8: evaluated on a timer, and raised by events.
+"""The alert rules of the dashboard (docs/dashboard.md): evaluated on a timer, and raised by events.
 
 Evaluated every `ALERT_INTERVAL` seconds by one web process at a time (a `RedisLease` that
 the holder renews; another process takes over when it lapses). Each rule raises while its
