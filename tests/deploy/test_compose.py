@@ -108,6 +108,13 @@ def test_redis_keeps_an_aof_on_a_named_volume(services: dict[str, Any]) -> None:
         assert mount["source"] in volumes
 
 
+def test_a_long_running_service_that_dies_is_started_again(services: dict[str, Any]) -> None:
+    """In production the process manager is compose: whatever ends a process (a SIGKILL, the
+    OOM killer, a bug) ends with the container restarted (docs/failures.md)."""
+    for name in LONG_RUNNING:
+        assert services[name]["restart"] == "unless-stopped", name
+
+
 def test_every_long_running_service_has_a_health_check(services: dict[str, Any]) -> None:
     for name in LONG_RUNNING:
         test = services[name]["healthcheck"]["test"]
