@@ -37,7 +37,7 @@ class EventQueue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._pool: Any = None
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._waiting: list[tuple[ActivityEvent | dict[str, Any], asyncio.Future[bool]]] = []
         self._sender: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -58,9 +58,10 @@ class EventQueue:
         """
         if self._pool is None:
             raise QueueUnavailable("REDIS_URL is not set: events stay in the outbox")
-        body = event_body(event)  # a malformed event fails its caller, not the batch
+        if not isinstance(event, ActivityEvent):
+            event_body(event)  # a malformed outbox row fails its caller, not the batch
         queued = asyncio.get_running_loop().create_future()
-        self._waiting.append((body, queued))
+        self._waiting.append((event, queued))
         if self._sender is None:
             self._sender = asyncio.create_task(self._send(), name="event-enqueue")
         return await queued
