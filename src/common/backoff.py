@@ -3,9 +3,10 @@ again (a failed delivery, the outbox relay while Redis is away, the woken worker
 through a Redis outage, an alert webhook, a restart by `wolfit up` or after a Redis failure).
 
 The wait before try `n + 1` after `n` failed tries is at most `min(cap, base * 2**(n - 1))`:
-`base`, `2 * base`, `4 * base`... never more than `cap`. Callers that may be many at once
-(deliveries after an outage) draw a random wait below that ceiling ("full jitter", AWS
-Architecture Blog, *Exponential Backoff And Jitter*) so they do not come back together.
+`base`, `2 * base`, `4 * base`... never more than `cap` (a cap below `base` caps every wait).
+Callers that may be many at once (deliveries after an outage) draw a random wait below that
+ceiling ("full jitter", AWS Architecture Blog, *Exponential Backoff And Jitter*) so they do
+not come back together.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class Backoff:
     cap: float
 
     def __post_init__(self) -> None:
-        if not 0 < self.base <= self.cap:
-            raise ValueError(f"need 0 < base <= cap, not base={self.base} cap={self.cap}")
+        if not (self.base > 0 and self.cap > 0):
+            raise ValueError(f"need a positive base and cap, not base={self.base} cap={self.cap}")
 
     def ceiling(self, failures: int) -> float:
         """The longest wait after `failures` (from 1) failed tries: `min(cap, base * 2**(n-1))`;

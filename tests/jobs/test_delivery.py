@@ -30,7 +30,7 @@ from src.jobs import (
     recent_results,
 )
 from src.jobs.queue.delivery_story import read_story
-from src.jobs.worker.backoff import backoff_ceiling
+from src.jobs.worker.retry_delay import backoff_ceiling
 from tests.jobs.conftest import ActivityService
 from tests.jobs.helpers import running_worker, wait_for
 
