@@ -63,7 +63,11 @@ async def test_wolfit_worker_waits_for_a_redis_that_refuses_writes(
         [again] = await wait_for(beating_again, timeout=30, what="the worker to beat again")
         assert worker.alive()
         assert again.id == first.id  # the same run went on: nothing restarted
-        assert "Redis answers again" in worker.output()
+
+        async def said_so() -> bool:
+            return "Redis answers again" in worker.output()
+
+        await wait_for(said_so, timeout=10, what="the worker to log that Redis answers")
         assert "worker stopped on" not in worker.output()
         assert await worker.stop() == 0
 
