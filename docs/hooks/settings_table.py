@@ -68,7 +68,7 @@ def _limits(metadata: list[Any]) -> str:
 def _values(name: str, annotation: Any, metadata: list[Any], secrets: frozenset[str]) -> str:
     """What a field accepts, from its type and its limits."""
     if name in secrets:
-        return "secret, 16 characters or more (never shown in an error)"
+        return "secret, 16+ characters"
     if name.endswith("_url"):
         return "URL"
     args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
