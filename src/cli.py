@@ -40,7 +40,8 @@ def _usage() -> str:
     lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
     lines += [
         "",
-        "`wolfit COMMAND --help` tells more. Settings come from the environment (README).",
+        "`wolfit COMMAND --help` tells more. Settings come from the environment:",
+        "docs/settings.md lists them.",
     ]
     return "\n".join(lines)
 

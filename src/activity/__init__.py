@@ -1,7 +1,7 @@
 """The activity service: an aiohttp JSON API that stores activity events once per id.
 
 `create_app(settings, store=None)` builds it; `wolfit activity` or `python -m src.activity`
-runs it (README, section "Activity service").
+runs it (docs/activity-api.md).
 """
 
 from src.activity.app import create_app

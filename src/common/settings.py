@@ -94,70 +94,202 @@ class Settings(BaseSettings):
     """Everything the suite reads from the environment (docs/settings.md), validated.
 
     Tests build one directly with field names: `Settings(sleep_time=0.3, var_dir=tmp_path)`.
+    Every field has a one-sentence `description`: docs/settings.md is built from them, and the
+    docs build fails on a field without one.
     """
 
     model_config = SettingsConfigDict(
         env_ignore_empty=True, populate_by_name=True, frozen=True, extra="ignore"
     )
 
-    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    redis_url: str | None = Field(
+        None,
+        validation_alias=_env("REDIS_URL"),
+        description=(
+            "The Redis of the arq queue (`redis://`, `rediss://` or `unix://`); unset, `wolfit up`"
+            " starts an embedded `redis-server` with AOF on and its data in `var/redis/`."
+        ),
+    )
     activity_db_url: str = Field(
-        "sqlite:///var/activity.sqlite3", validation_alias=_env("ACTIVITY_DB_URL")
+        "sqlite:///var/activity.sqlite3",
+        validation_alias=_env("ACTIVITY_DB_URL"),
+        description=(
+            "The activity service's store: `sqlite:///PATH` (a relative path starts from the"
+            " working directory), or `mongodb://...` for MongoDB through Motor."
+        ),
     )
     database_url: str = Field(
-        "sqlite+aiosqlite:///var/web.sqlite3", validation_alias=_env("DATABASE_URL")
+        "sqlite+aiosqlite:///var/web.sqlite3",
+        validation_alias=_env("DATABASE_URL"),
+        description=(
+            "The web app's database: `sqlite+aiosqlite:///PATH`, or"
+            " `postgresql+asyncpg://...` in production."
+        ),
     )
-    activity_url: str = Field("http://127.0.0.1:8081", validation_alias=_env("ACTIVITY_URL"))
-    activity_token: str | None = Field(None, validation_alias=_env("ACTIVITY_TOKEN"))
-    activity_mode: ActivityMode = Field("async", validation_alias=_env("ACTIVITY_MODE"))
+    activity_url: str = Field(
+        "http://127.0.0.1:8081",
+        validation_alias=_env("ACTIVITY_URL"),
+        description="Where the web app and the worker reach the activity service.",
+    )
+    activity_token: str | None = Field(
+        None,
+        validation_alias=_env("ACTIVITY_TOKEN"),
+        description=(
+            "Bearer token of the activity API, at least 16 characters; unset, a service uses"
+            " the `var/activity-token` that `wolfit up` generates, and refuses to start"
+            " without one."
+        ),
+    )
+    activity_mode: ActivityMode = Field(
+        "async",
+        validation_alias=_env("ACTIVITY_MODE"),
+        description=(
+            "How the web app logs actions: `async` enqueues each event, `sync` POSTs it inline"
+            " and waits (the slow design, kept for the experiment), `off` logs nothing (the"
+            " baseline)."
+        ),
+    )
     sleep_time: Annotated[float, Field(ge=0, le=MAX_SLEEP_TIME, allow_inf_nan=False)] = Field(
-        0.0, validation_alias=_env("SLEEP_TIME")
+        0.0,
+        validation_alias=_env("SLEEP_TIME"),
+        description="Seconds the activity service sleeps after saving an event (simulated delay).",
     )
-    fail_rate: Annotated[float, Field(ge=0, le=1)] = Field(0.0, validation_alias=_env("FAIL_RATE"))
-    secret_key: str | None = Field(None, validation_alias=_env("SECRET_KEY"))
-    host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
-    web_port: Port = Field(8080, validation_alias=_env("WEB_PORT"))
-    web_auto_reload: bool = Field(False, validation_alias=_env("WEB_AUTO_RELOAD"))
+    fail_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0,
+        validation_alias=_env("FAIL_RATE"),
+        description=(
+            "Fraction of activity POSTs the service answers `503` before saving (simulated"
+            " failures)."
+        ),
+    )
+    secret_key: str | None = Field(
+        None,
+        validation_alias=_env("SECRET_KEY"),
+        description=(
+            "Key of the web app's session cookies and CSRF tokens, at least 16 characters;"
+            " unset, generated once into `var/secret-key`."
+        ),
+    )
+    host: str = Field(
+        "127.0.0.1",
+        validation_alias=_env("HOST"),
+        description=(
+            "Listen address of the web app and the activity service: an IP address or a host name."
+        ),
+    )
+    web_port: Port = Field(
+        8080, validation_alias=_env("WEB_PORT"), description="Port the web app listens on."
+    )
+    web_auto_reload: bool = Field(
+        False,
+        validation_alias=_env("WEB_AUTO_RELOAD"),
+        description=(
+            "For development: templates and static files are read again when they change"
+            " (otherwise templates are compiled once and static URLs hashed once per start)."
+        ),
+    )
     database_pool_size: Annotated[int, Field(ge=1, le=1_000)] = Field(
-        20, validation_alias=_env("DATABASE_POOL_SIZE")
+        20,
+        validation_alias=_env("DATABASE_POOL_SIZE"),
+        description=(
+            "PostgreSQL connections the web app holds at most, all its processes together"
+            " (each gets an equal share, at least 2)."
+        ),
     )
-    activity_port: Port = Field(8081, validation_alias=_env("ACTIVITY_PORT"))
+    activity_port: Port = Field(
+        8081,
+        validation_alias=_env("ACTIVITY_PORT"),
+        description="Port the activity service listens on.",
+    )
     web_processes: Annotated[int, Field(ge=1, le=MAX_WEB_PROCESSES)] = Field(
-        DEFAULT_WEB_PROCESSES, validation_alias=_env("WEB_PROCESSES")
+        DEFAULT_WEB_PROCESSES,
+        validation_alias=_env("WEB_PROCESSES"),
+        description="Processes `wolfit web` serves with, all on `WEB_PORT`.",
     )
     worker_max_jobs: Annotated[int, Field(ge=1, le=10_000)] = Field(
-        100, validation_alias=_env("WORKER_MAX_JOBS")
+        100,
+        validation_alias=_env("WORKER_MAX_JOBS"),
+        description="Deliveries one worker runs at once.",
     )
     delivery_max_tries: Annotated[int, Field(ge=1, le=1_000)] = Field(
-        25, validation_alias=_env("DELIVERY_MAX_TRIES")
+        25,
+        validation_alias=_env("DELIVERY_MAX_TRIES"),
+        description="Tries of a delivery before its event is parked in the dead-letter store.",
     )
     delivery_backoff_base: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
-        0.5, validation_alias=_env("DELIVERY_BACKOFF_BASE")
+        0.5,
+        validation_alias=_env("DELIVERY_BACKOFF_BASE"),
+        description="Seconds: the longest wait after the first failed try (full-jitter backoff).",
     )
     delivery_backoff_cap: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
-        300.0, validation_alias=_env("DELIVERY_BACKOFF_CAP")
+        300.0,
+        validation_alias=_env("DELIVERY_BACKOFF_CAP"),
+        description="Seconds: the longest wait between two tries, however many failed.",
     )
-    ops_token: str | None = Field(None, validation_alias=_env("OPS_TOKEN"))
-    alert_webhook_url: str | None = Field(None, validation_alias=_env("ALERT_WEBHOOK_URL"))
-    var_dir: Path = Field(Path("var"), validation_alias=_env("WOLFIT_VAR_DIR"))
+    ops_token: str | None = Field(
+        None,
+        validation_alias=_env("OPS_TOKEN"),
+        description=(
+            "Bearer token of the ops JSON API, at least 16 characters; unset, the ops API"
+            " takes admin sessions only."
+        ),
+    )
+    alert_webhook_url: str | None = Field(
+        None,
+        validation_alias=_env("ALERT_WEBHOOK_URL"),
+        description="Where alerts are POSTed as JSON when raised and resolved; unset, nowhere.",
+    )
+    var_dir: Path = Field(
+        Path("var"),
+        validation_alias=_env("WOLFIT_VAR_DIR"),
+        description="Where generated secrets, logs, alerts and the embedded Redis's data live.",
+    )
     # Alert rules of the operator dashboard (docs/dashboard.md): thresholds and timings.
     alert_queue_depth: Annotated[int, Field(ge=1)] = Field(
-        10_000, validation_alias=_env("ALERT_QUEUE_DEPTH")
+        10_000,
+        validation_alias=_env("ALERT_QUEUE_DEPTH"),
+        description="Jobs queued above which the `queue_depth` alert is raised.",
     )
-    alert_queue_age: PositiveSeconds = Field(300.0, validation_alias=_env("ALERT_QUEUE_AGE"))
-    alert_worker_absent: PositiveSeconds = Field(30.0, validation_alias=_env("ALERT_WORKER_ABSENT"))
+    alert_queue_age: PositiveSeconds = Field(
+        300.0,
+        validation_alias=_env("ALERT_QUEUE_AGE"),
+        description="Seconds the oldest due job may wait before the `queue_age` alert.",
+    )
+    alert_worker_absent: PositiveSeconds = Field(
+        30.0,
+        validation_alias=_env("ALERT_WORKER_ABSENT"),
+        description="Seconds without a live worker before the `worker_absent` alert.",
+    )
     alert_login_failures: Annotated[int, Field(ge=1, le=1_000)] = Field(
-        5, validation_alias=_env("ALERT_LOGIN_FAILURES")
+        5,
+        validation_alias=_env("ALERT_LOGIN_FAILURES"),
+        description=(
+            "Failed logins for one username within `ALERT_LOGIN_WINDOW` that raise the"
+            " `login_failures` alert."
+        ),
     )
-    alert_login_window: PositiveSeconds = Field(300.0, validation_alias=_env("ALERT_LOGIN_WINDOW"))
+    alert_login_window: PositiveSeconds = Field(
+        300.0,
+        validation_alias=_env("ALERT_LOGIN_WINDOW"),
+        description="Seconds over which failed logins are counted.",
+    )
     alert_forbidden_quiet: PositiveSeconds = Field(
-        600.0, validation_alias=_env("ALERT_FORBIDDEN_QUIET")
+        600.0,
+        validation_alias=_env("ALERT_FORBIDDEN_QUIET"),
+        description=(
+            "Seconds without a forbidden request from its subject before a `forbidden` alert"
+            " is resolved."
+        ),
     )
     alert_dead_letter_quiet: PositiveSeconds = Field(
-        600.0, validation_alias=_env("ALERT_DEAD_LETTER_QUIET")
+        600.0,
+        validation_alias=_env("ALERT_DEAD_LETTER_QUIET"),
+        description="Seconds without a new dead letter before the `dead_letter` alert is resolved.",
     )
     alert_interval: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
-        5.0, validation_alias=_env("ALERT_INTERVAL")
+        5.0,
+        validation_alias=_env("ALERT_INTERVAL"),
+        description="Seconds between two evaluations of the alert rules.",
     )
 
     @field_validator("redis_url")

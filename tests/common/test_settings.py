@@ -8,7 +8,7 @@ import pytest
 from src.common.settings import DEFAULT_WEB_PROCESSES, Settings, SettingsError, load_settings
 
 
-def test_defaults_are_those_of_the_spec() -> None:
+def test_defaults_are_the_documented_ones() -> None:
     settings = load_settings()
     assert settings.redis_url is None
     assert settings.activity_db_url == "sqlite:///var/activity.sqlite3"

@@ -25,7 +25,7 @@ from tests.jobs.helpers import (
 )
 
 
-def test_the_settings_class_has_what_spec_section_6_asks(jobs_settings: Settings) -> None:
+def test_the_settings_class_has_what_the_worker_page_promises(jobs_settings: Settings) -> None:
     cls = worker_settings(jobs_settings.model_copy(update={"worker_max_jobs": 42}))
     function, on_demand_health_check = cls.functions
     assert (function.name, function.timeout_s) == ("post_activity", JOB_TIMEOUT)

@@ -1,5 +1,5 @@
 """A page in Debian's headless Chromium (Playwright, never a downloaded browser) for the
-browser tests, and their optional screenshots for the README."""
+browser tests, and their optional screenshots for the docs."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 Evaluated every `ALERT_INTERVAL` seconds by one web process at a time (a `RedisLease` that
 the holder renews; another process takes over when it lapses). Each rule raises while its
-condition holds and resolves when it ends (README, "Alerts"). The rules raised by events are
-raised by whichever web process sees the event: their counts live in Redis and the store
-raises each alert once (one Lua step), so they need no lease.
+condition holds and resolves when it ends (docs/dashboard.md, "Alerts"). The rules raised
+by events are raised by whichever web process sees the event: their counts live in Redis and
+the store raises each alert once (one Lua step), so they need no lease.
 
 - `worker_absent`: no live worker for `ALERT_WORKER_ABSENT` s; resolved when one beats.
 - `queue_depth`: more than `ALERT_QUEUE_DEPTH` jobs queued; resolved below it.
