@@ -6,8 +6,8 @@ concurrent clients in this process, on uvloop too. With two or more CPUs the ser
 pinned to one core and the clients to another (`placement`), so the figure is what one
 core sustains.
 
-    wolfit bench ingest                  # 20,000 events, 50 clients
-    wolfit bench ingest --events 50000 --json docs/bench/ingest.json
+    python -m bench ingest                  # 20,000 events, 50 clients
+    python -m bench ingest --events 50000 --json docs/bench/ingest.json
 """
 
 from __future__ import annotations
@@ -30,16 +30,14 @@ from typing import Any
 import aiohttp
 import uvloop
 
-from src.bench.machine import write_record
-from src.bench.options import BenchParser, integer
-from src.bench.placement import Place, Placement, pinned_self, placed_command, plan
-from src.bench.stats import summarize
-from src.bench.suite import cpu_seconds
+from bench.machine import ROOT, write_record
+from bench.options import BenchParser, integer
+from bench.placement import Place, Placement, pinned_self, placed_command, plan
+from bench.stats import summarize
+from bench.suite import cpu_seconds
 from src.common.embedded_redis import free_port
 
 __all__ = ["main"]
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_service(workdir: Path, port: int, token: str, place: Place) -> subprocess.Popen[bytes]:
@@ -150,8 +148,8 @@ async def bench(args: argparse.Namespace, placement: Placement) -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`wolfit bench ingest`: measure, print, optionally write JSON."""
-    parser = BenchParser(prog="wolfit bench ingest", description=__doc__.split("\n\n")[0])
+    """`python -m bench ingest`: measure, print, optionally write JSON."""
+    parser = BenchParser(prog="python -m bench ingest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=integer(1), default=20_000, help="events (20000)")
     parser.add_argument("--clients", type=integer(1), default=50, help="concurrent clients (50)")
     parser.add_argument("--warmup", type=integer(0), default=1_000, help="events before measuring")

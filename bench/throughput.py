@@ -21,9 +21,9 @@ Placement `pinned` (the default with 2+ CPUs): the worker alone on one core, Red
 activity service and this process on another, as if the worker had its machine to itself;
 `shared`: everything anywhere.
 
-    wolfit bench throughput                    # 10,000 events, SLEEP_TIME=0.05, arq and wolfit
-    wolfit bench throughput --worker arq-joblog arq wolfit --repeat 3
-    wolfit bench throughput --markdown         # the README tables of docs/bench/throughput.json
+    python -m bench throughput                    # 10,000 events, SLEEP_TIME=0.05, arq and wolfit
+    python -m bench throughput --worker arq-joblog arq wolfit --repeat 3
+    python -m bench throughput --markdown         # Markdown tables of docs/bench/throughput.json
 """
 
 from __future__ import annotations
@@ -45,14 +45,14 @@ import uvloop
 from mirakuru.exceptions import ExecutorError
 from redis.exceptions import RedisError
 
-from src.bench.enqueue_cost import EnqueueCost, measure_enqueue_cost
-from src.bench.machine import run_header
-from src.bench.options import BenchParser, add_report_options, chosen_placement, integer, number
-from src.bench.placement import Placement, pinned_self, place_running, placed_command
-from src.bench.report_file import print_readme_tables
-from src.bench.throughput_report import markdown, table, write_report
-from src.bench.throughput_runs import Figure, Run, figure_of, medians
-from src.bench.throughput_worker import WORKER_KINDS
+from bench.enqueue_cost import EnqueueCost, measure_enqueue_cost
+from bench.machine import run_header
+from bench.options import BenchParser, add_report_options, chosen_placement, integer, number
+from bench.placement import Placement, pinned_self, place_running, placed_command
+from bench.report_file import print_markdown_tables
+from bench.throughput_report import markdown, table, write_report
+from bench.throughput_runs import Figure, Run, figure_of, medians
+from bench.throughput_worker import WORKER_KINDS
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.jobs.queue.connections import producer_pool
 from src.jobs.queue.producer import DELIVERY_FUNCTION
@@ -210,7 +210,7 @@ async def _measure_all(
 
 def _parser() -> BenchParser:
     parser = BenchParser(
-        prog="wolfit bench throughput",
+        prog="python -m bench throughput",
         description="Events/s one worker of each kind delivers, against WORKER_MAX_JOBS / "
         "SLEEP_TIME and against the same worker running no-op jobs, with the cost per job, "
         "an idle worker's start latency and load, and the producer's cost per enqueue.",
@@ -257,7 +257,7 @@ def _parser() -> BenchParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`wolfit bench throughput`: measure, print the tables, write OUT/throughput.json."""
+    """`python -m bench throughput`: measure, print the tables, write OUT/throughput.json."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     options = parser.parse_args(args)
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     path = options.out / "throughput.json"
     if options.markdown:
         unreadable = (OSError, ValueError, KeyError, TypeError)
-        return print_readme_tables(path, "throughput", markdown, unreadable)
+        return print_markdown_tables(path, "throughput", markdown, unreadable)
     placement = chosen_placement(parser, options)
     try:  # before minutes of measuring, not after
         options.out.mkdir(parents=True, exist_ok=True)
@@ -289,11 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         ):
             runs, costs = runner.run(_measure_all(options, Path(workdir), placement))
     except KeyboardInterrupt:
-        print("wolfit bench throughput: interrupted; nothing written", file=sys.stderr)
+        print("python -m bench throughput: interrupted; nothing written", file=sys.stderr)
         return 130
     # A service that failed to start or answer, or a worker that exited with an error.
     except (RuntimeError, TimeoutError, aiohttp.ClientError, RedisError, ExecutorError) as exc:
-        print(f"wolfit bench throughput: the run failed: {exc}", file=sys.stderr)
+        print(f"python -m bench throughput: the run failed: {exc}", file=sys.stderr)
         return 1
     figures: list[Figure] = medians(runs)
     producer: list[EnqueueCost] = medians(costs) if costs else []
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     lost = lost_events(runs)
     if lost:
         print(
-            f"wolfit bench throughput: jobs failed or events not stored: {', '.join(lost)}",
+            f"python -m bench throughput: jobs failed or events not stored: {', '.join(lost)}",
             file=sys.stderr,
         )
         return 1
