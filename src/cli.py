@@ -2,16 +2,21 @@
 
 Each subcommand lives in the package that owns it and is imported only when it runs, so
 `wolfit activity` never loads the web app's dependencies. Every target is a
-`main(argv: list[str]) -> int | None`.
+`main(argv: list[str]) -> int | None` (or the function named after `module:`).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "run_benchmarks"]
+
+# The checkout this package was installed from (editable), or site-packages (a plain install).
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("src.supervisor", "start redis, activity service, one worker and web; Ctrl-C stops all"),
@@ -30,8 +35,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "create an admin user: wolfit create-admin NAME",
     ),
     "seed": ("src.web.commands.seed", "load the sample users and posts shipped in the repo"),
-    "bench": ("src.bench", "benchmarks: wolfit bench latency | throughput"),
+    "bench": (
+        "src.cli:run_benchmarks",
+        "the benchmarks of a checkout, `python -m bench NAME` (`wolfit bench` lists them)",
+    ),
 }
+
+
+def run_benchmarks(argv: list[str], checkout: Path = CHECKOUT) -> int:
+    """`wolfit bench ARGS...`: become `python -m bench ARGS...` in the checkout's root. The
+    benchmarks live in the repository beside the package, so a plain install has none: one
+    line says where they are, exit status 2."""
+    if not (checkout / "bench" / "__main__.py").is_file():
+        print(
+            "wolfit bench: the benchmarks are not installed with the package; they live in the "
+            "repository's bench/: in a checkout, run `make bench` or `python -m bench NAME`",
+            file=sys.stderr,
+        )
+        return 2
+    # exec, not a child: Ctrl-C and the exit status reach the benchmark and come back as is.
+    os.chdir(checkout)
+    os.execv(sys.executable, [sys.executable, "-m", "bench", *argv])  # noqa: S606 (ours)
 
 
 def _usage() -> str:
@@ -56,8 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"wolfit: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    command: Callable[[list[str]], int | None] = module.main
+    module_name, _, function = COMMANDS[name][0].partition(":")
+    module = importlib.import_module(module_name)
+    command: Callable[[list[str]], int | None] = getattr(module, function or "main")
     return command(rest) or 0
 
 

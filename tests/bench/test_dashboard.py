@@ -1,4 +1,4 @@
-"""`wolfit bench dashboard` on a small fill: every route answers 200 and is reported."""
+"""`python -m bench dashboard` on a small fill: every route answers 200 and is reported."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from src.bench import main as bench_main
-from src.bench.dashboard import PAGES, ROUTES
-from src.bench.dashboard_fill import fill_events, fill_queue
+from bench import main as bench_main
+from bench.dashboard import PAGES, ROUTES
+from bench.dashboard_fill import fill_events, fill_queue
 from src.common.embedded_redis import EmbeddedRedis
 
 
@@ -43,7 +43,7 @@ def test_a_small_run_measures_every_route(tmp_path: Path) -> None:
     bench_main(args)
     record = json.loads(out.read_text())
     assert record["benchmark"] == "dashboard"
-    assert record["command"] == "wolfit bench " + " ".join(args)
+    assert record["command"] == "python -m bench " + " ".join(args)
     assert record["parameters"] == {"jobs": 300, "events": 300, "requests": 3}
     figures = record["routes"]
     expected = [*(r.label for r in PAGES), "GET /", *(r.label for r in ROUTES)]

@@ -9,9 +9,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from arq.connections import ArqRedis
 
+from bench import delivery_check
+from bench.delivery_check import DeliveryCheck, check_delivery, stored_request_ids
 from src.activity import create_app
-from src.bench import delivery_check
-from src.bench.delivery_check import DeliveryCheck, check_delivery, stored_request_ids
 from src.common.settings import Settings
 from src.jobs import create_pool
 from tests.conftest import TEST_TOKEN

@@ -1,4 +1,4 @@
-"""`wolfit bench export-memory`: its options, its reading of memory and files, a small run."""
+"""`python -m bench export-memory`: its options, its reading of memory and files, a small run."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from src.bench import BENCHMARKS
-from src.bench import main as bench_main
-from src.bench.export_memory import _events_in, rss_bytes
+from bench import BENCHMARKS
+from bench import main as bench_main
+from bench.export_memory import _events_in, rss_bytes
 
 
 def test_it_is_listed_and_refuses_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
-    assert BENCHMARKS["export-memory"][0] == "src.bench.export_memory"
+    assert BENCHMARKS["export-memory"][0] == "bench.export_memory"
     for bad in (["--events", "0"], ["--formats", "xml"], ["--interval", "0"]):
         with pytest.raises(SystemExit) as exit_info:
             bench_main(["export-memory", *bad])
         assert exit_info.value.code == 2
-    assert "wolfit bench export-memory" in capsys.readouterr().err
+    assert "python -m bench export-memory" in capsys.readouterr().err
 
 
 def test_rss_is_read_from_proc() -> None:

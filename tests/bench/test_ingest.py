@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from src.bench.ingest import main
+from bench.ingest import main
 
 
 @pytest.mark.slow
@@ -15,7 +15,7 @@ def test_a_small_run_stores_every_event(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(argv) == 0
     result = json.loads(figures.read_text())
     assert result["benchmark"] == "ingest"
-    assert result["command"] == "wolfit bench ingest " + " ".join(argv)
+    assert result["command"] == "python -m bench ingest " + " ".join(argv)
     assert result["statuses"] == {"201": 60}
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
     assert "events/s" in capsys.readouterr().out

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from src.bench import BENCHMARKS, main
+from bench import BENCHMARKS, main
+from tests.test_imports import import_circles, module_imports
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_no_name_lists_every_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,7 +30,7 @@ def test_an_unknown_benchmark_is_one_line_and_status_2(capsys: pytest.CaptureFix
     assert main(["nope"]) == 2
     err = capsys.readouterr().err
     assert (
-        err == "wolfit bench: unknown benchmark 'nope'; "
+        err == "python -m bench: unknown benchmark 'nope'; "
         "one of: latency, load, throughput, ingest, dashboard, export-memory\n"
     )
 
@@ -35,4 +41,17 @@ def test_the_rest_of_the_arguments_go_to_the_benchmark(
     with pytest.raises(SystemExit) as exited:
         main(["latency", "--clients", "none"])
     assert exited.value.code == 2
-    assert "wolfit bench latency: argument --clients" in capsys.readouterr().err
+    assert "python -m bench latency: argument --clients" in capsys.readouterr().err
+
+
+def test_python_m_bench_from_the_checkout_lists_them() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "bench"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("usage: python -m bench NAME [ARGS...]")
+
+
+def test_the_benchmarks_import_one_way() -> None:
+    # latency, latency_report and latency_plot once imported one another.
+    assert import_circles(module_imports("bench")) == []

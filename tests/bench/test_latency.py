@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from src.bench.latency import main
+from bench.latency import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

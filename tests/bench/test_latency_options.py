@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from src.bench.latency import main, parse_options
-from src.bench.suite import LocalSuite, ServiceFailed
+from bench import latency, load
+from bench.latency import main, parse_options
+from bench.suite import LocalSuite, ServiceFailed
 
 
 def test_the_defaults_are_the_headline_experiment() -> None:
@@ -46,7 +49,7 @@ def test_a_bad_option_is_one_line_and_status_2(
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("wolfit bench latency: ")
+    assert lines[0].startswith("python -m bench latency: ")
     assert message in lines[0]
     assert captured.out == ""
     assert not (tmp_path / "figures").exists()  # nothing ran, nothing written
@@ -61,5 +64,24 @@ def test_a_service_that_fails_to_start_is_one_line_and_status_1(
     monkeypatch.setattr(LocalSuite, "start", fail)
     assert main(["--sleep-times", "0", "--out", str(tmp_path / "figures")]) == 1
     err = capsys.readouterr().err
-    assert err == "wolfit bench latency: the run failed: activity exited; see /tmp/x/activity.log\n"
+    assert (
+        err == "python -m bench latency: the run failed: activity exited; see /tmp/x/activity.log\n"
+    )
     assert not (tmp_path / "figures").exists()
+
+
+@pytest.mark.parametrize("benchmark", [latency, load])
+def test_a_run_without_matplotlib_stops_before_it_starts(
+    benchmark: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The package does not install matplotlib; the plot is drawn after minutes of running.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what find_spec reads as missing
+    with pytest.raises(SystemExit) as exited:
+        benchmark.parse_options([])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "matplotlib is not installed" in err
+    assert "make bench" in err
+    options, _ = benchmark.parse_options(["--markdown"])  # tables need no plot
+    assert options.markdown

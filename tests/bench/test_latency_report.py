@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from src.bench.delivery_check import DeliveryCheck
-from src.bench.latency import Point, main, parse_options
-from src.bench.latency_plot import write_plot
-from src.bench.latency_report import markdown, read_report, table, write_report
-from src.bench.machine import run_header
-from src.bench.stats import summarize
+from bench.delivery_check import DeliveryCheck
+from bench.latency import main, parse_options
+from bench.latency_plot import write_plot
+from bench.latency_points import Point
+from bench.latency_report import markdown, read_report, table, write_report
+from bench.machine import run_header
+from bench.stats import summarize
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -56,7 +57,7 @@ def test_the_json_holds_figures_parameters_machine_and_method(
 ) -> None:
     stored = read_report(tmp_path / "latency.json")
     assert stored == json.loads(json.dumps(report))
-    command = f"wolfit bench latency --sleep-times 0,1 --clients 4 --out {tmp_path}"
+    command = f"python -m bench latency --sleep-times 0,1 --clients 4 --out {tmp_path}"
     assert stored["command"] == command
     assert stored["machine"]["cpus"] >= 1
     assert stored["parameters"]["clients"] == 4
@@ -100,7 +101,7 @@ def test_the_table_shows_every_point_and_the_verdict(report: dict[str, object]) 
     assert "sync p50 at least SLEEP_TIME: yes (1009 ms)" in text
 
 
-def test_markdown_rebuilds_the_readme_tables_from_the_json(
+def test_markdown_rebuilds_the_docs_tables_from_the_json(
     report: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = markdown(report)
@@ -119,7 +120,7 @@ def test_markdown_without_figures_is_one_line_and_status_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--markdown", "--out", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.startswith(f"wolfit bench latency: cannot read {tmp_path}")
+    assert capsys.readouterr().err.startswith(f"python -m bench latency: cannot read {tmp_path}")
     (tmp_path / "latency.json").write_text('{"benchmark": "throughput"}')
     assert main(["--markdown", "--out", str(tmp_path)]) == 1
-    assert "not the JSON of `wolfit bench latency`" in capsys.readouterr().err
+    assert "not the JSON of `python -m bench latency`" in capsys.readouterr().err

@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from src.bench.load import THIS, Subject, main, parse_options, subject_databases
-from src.bench.machine import ROOT
-from src.bench.suite import WOLFIT, LocalSuite, ServiceFailed
+from bench.load import THIS, Subject, main, parse_options, subject_databases
+from bench.machine import ROOT
+from bench.suite import WOLFIT, LocalSuite, ServiceFailed
 from src.common.settings import DEFAULT_WEB_PROCESSES
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -97,7 +97,7 @@ def test_a_bad_option_is_one_line_and_status_2(
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("wolfit bench load: ")
+    assert lines[0].startswith("python -m bench load: ")
     assert message in lines[0]
     assert "hunter2" not in captured.err
     assert captured.out == ""
@@ -112,7 +112,7 @@ def test_a_subject_name_given_twice_is_an_error(
         main(["--subject", f"a={one}", "--subject", f"a={two}"])
     assert exited.value.code == 2
     assert capsys.readouterr().err == (
-        "wolfit bench load: argument --subject: a name given twice in a, a\n"
+        "python -m bench load: argument --subject: a name given twice in a, a\n"
     )
 
 
@@ -122,7 +122,7 @@ def test_without_wrk_the_run_says_how_to_install_it_and_exits_2(
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["--out", str(tmp_path / "figures")]) == 2
     assert capsys.readouterr().err == (
-        "wolfit bench load: wrk is not installed; install it: apt-get install -y wrk\n"
+        "python -m bench load: wrk is not installed; install it: apt-get install -y wrk\n"
     )
     assert not (tmp_path / "figures").exists()
 
@@ -142,7 +142,7 @@ def test_a_service_that_fails_to_start_is_one_line_and_status_1(
     monkeypatch.setattr(LocalSuite, "start", fail)
     assert main(["--out", str(tmp_path / "figures")]) == 1
     err = capsys.readouterr().err
-    assert err == "wolfit bench load: the run failed: activity exited; see /tmp/x/activity.log\n"
+    assert err == "python -m bench load: the run failed: activity exited; see /tmp/x/activity.log\n"
     assert not (tmp_path / "figures").exists()
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from src.bench.load_anchor import create_app, main
+from bench.load_anchor import create_app, main
 
 PAGE = "<html><body>front page, é, /logout</body></html>".encode()
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from src.bench.load import main
-from src.bench.load_report import markdown, summarize, table, targets, write_plot, write_report
-from src.bench.machine import run_header
-from src.bench.report_file import read_report_file
+from bench.load import main
+from bench.load_report import markdown, summarize, table, targets, write_plot, write_report
+from bench.machine import run_header
+from bench.report_file import read_report_file
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PARAMETERS: dict[str, Any] = {
@@ -157,6 +157,6 @@ def test_markdown_of_another_benchmarks_json_is_one_line_and_status_1(
     assert main(["--markdown", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err == (
-        f"wolfit bench load: cannot read {tmp_path / 'load.json'}: "
-        "not the JSON of `wolfit bench load`\n"
+        f"python -m bench load: cannot read {tmp_path / 'load.json'}: "
+        "not the JSON of `python -m bench load`\n"
     )

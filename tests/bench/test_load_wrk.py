@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from src.bench.load_wrk import (
+from bench.load_wrk import (
     MARKER,
     Session,
     WrkFailed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from src.bench.machine import FIGURES_DIR, git_commit
+from bench.machine import FIGURES_DIR, git_commit
 
 
 def _git(root: Path, *args: str) -> str:

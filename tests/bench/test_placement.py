@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from src.bench.placement import (
+from bench.placement import (
     BACKGROUND_NICE,
     Place,
     PlacementUnavailable,

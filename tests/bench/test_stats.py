@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.bench.stats import percentile, rank_interval, summarize
+from bench.stats import percentile, rank_interval, summarize
 
 ONE_TO_HUNDRED = [float(n) for n in range(1, 101)]
 

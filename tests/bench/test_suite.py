@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from src.bench.suite import cpu_seconds, process_tree, tree_cpu_seconds
+from bench.suite import cpu_seconds, process_tree, tree_cpu_seconds
 from tests.support.processes import wait_until
 
 # A parent that only sleeps, with a child that burns 0.3 s of CPU and then sleeps too.

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from src.bench import placement
-from src.bench.throughput import main
+from bench import placement
+from bench.throughput import main
 
 
 @pytest.mark.slow
@@ -19,7 +19,7 @@ def test_the_benchmark_delivers_every_event_and_reports_against_both_bounds(
     assert main([*args, "--enqueues", "50", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "throughput.json").read_text())
     assert report["benchmark"] == "throughput"
-    assert report["command"].startswith("wolfit bench throughput --events 60")
+    assert report["command"].startswith("python -m bench throughput --events 60")
     assert report["machine"]["python"]
     assert (report["limit"], report["parameters"]["max_jobs"]) == (2000, 20)
     assert report["parameters"]["workers"] == ["arq", "wolfit"]  # each kind once
@@ -56,10 +56,10 @@ def test_the_benchmark_delivers_every_event_and_reports_against_both_bounds(
     assert "enqueue_event (Lua)" in table
 
     assert main(["--markdown", "--out", str(tmp_path)]) == 0
-    readme_table = capsys.readouterr().out
-    assert readme_table.startswith("| configuration | events/s | of the limit | of no-op |")
-    assert readme_table.count("| 60/60 |") == 2
-    assert "| enqueue_event (Lua) | 1.00 |" in readme_table
+    markdown_tables = capsys.readouterr().out
+    assert markdown_tables.startswith("| configuration | events/s | of the limit | of no-op |")
+    assert markdown_tables.count("| 60/60 |") == 2
+    assert "| enqueue_event (Lua) | 1.00 |" in markdown_tables
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_bad_options_are_one_line_and_status_2(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith(f"wolfit bench throughput: {message}")
+    assert err.startswith(f"python -m bench throughput: {message}")
     assert not (tmp_path / "figures").exists()
 
 
@@ -97,7 +97,7 @@ def test_pinned_placement_on_one_cpu_is_refused_before_anything_runs(
         main(["--placement", "pinned", "--out", str(tmp_path / "figures")])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("wolfit bench throughput: argument --placement: --placement pinned")
+    assert err.startswith("python -m bench throughput: argument --placement: --placement pinned")
     assert err.count("\n") == 1
     assert not (tmp_path / "figures").exists()
 
@@ -111,7 +111,7 @@ def test_an_out_directory_that_cannot_be_made_is_refused_before_the_run(
         main(["--placement", "shared", "--out", str(blocker / "figures")])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"wolfit bench throughput: argument --out: cannot write to {blocker}")
+    assert err.startswith(f"python -m bench throughput: argument --out: cannot write to {blocker}")
     assert err.count("\n") == 1
 
 
@@ -120,9 +120,9 @@ def test_markdown_without_a_report_is_one_line_and_status_1(
 ) -> None:
     assert main(["--markdown", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"wolfit bench throughput: cannot read {tmp_path / 'throughput.json'}")
+    assert err.startswith(f"python -m bench throughput: cannot read {tmp_path / 'throughput.json'}")
     assert err.count("\n") == 1
 
     (tmp_path / "throughput.json").write_text(json.dumps({"benchmark": "latency"}))
     assert main(["--markdown", "--out", str(tmp_path)]) == 1
-    assert "not the JSON of `wolfit bench throughput`" in capsys.readouterr().err
+    assert "not the JSON of `python -m bench throughput`" in capsys.readouterr().err

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from src.bench.enqueue_cost import EnqueueCost
-from src.bench.placement import plan
-from src.bench.throughput_report import markdown, read_report, table, write_report
-from src.bench.throughput_runs import Figure
+from bench.enqueue_cost import EnqueueCost
+from bench.placement import plan
+from bench.throughput_report import markdown, read_report, table, write_report
+from bench.throughput_runs import Figure
 
 OPTIONS = argparse.Namespace(
     events=1000, sleep_time=0.05, max_jobs=100, worker=["arq", "wolfit"], poll_delay=[0.05],
     queue_read_limit=[0], latency_jobs=400, idle_window=10.0, enqueues=2000, repeat=3,
 )  # fmt: skip
-HEADER = {"benchmark": "throughput", "command": "wolfit bench throughput", "machine": {}}
+HEADER = {"benchmark": "throughput", "command": "python -m bench throughput", "machine": {}}
 
 
 def _figure(name: str, worker: str, per_second: float, **fields: Any) -> Figure:
@@ -125,5 +125,5 @@ def test_a_report_from_before_worker_kinds_and_costs_still_prints(tmp_path: Path
 @pytest.mark.parametrize("content", ['{"benchmark": "latency"}', "[1, 2]"])
 def test_a_file_that_is_not_a_throughput_report_is_refused(tmp_path: Path, content: str) -> None:
     (tmp_path / "throughput.json").write_text(content)
-    with pytest.raises(ValueError, match="not the JSON of `wolfit bench throughput`"):
+    with pytest.raises(ValueError, match="not the JSON of `python -m bench throughput`"):
         read_report(tmp_path / "throughput.json")

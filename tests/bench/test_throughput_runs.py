@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from src.bench.enqueue_cost import EnqueueCost
-from src.bench.throughput_runs import Drain, Figure, figure_of, medians
+from bench.enqueue_cost import EnqueueCost
+from bench.throughput_runs import Drain, Figure, figure_of, medians
 
 
 def _drain(**fields: float) -> Drain:

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from src.bench.workload import Mix, MixInvalid
+from bench.workload import Mix, MixInvalid
 
 
 def test_a_mix_keeps_its_weights_and_their_shares() -> None:

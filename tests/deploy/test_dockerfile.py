@@ -77,10 +77,13 @@ def test_the_install_is_the_one_script_make_uses() -> None:
     installs = [run for run in runs if "scripts/install" in run]
     assert len(installs) == 1
     assert "EDITABLE=0" in installs[0]
+    assert "bench" not in installs[0]
     assert "pip install" not in text
     makefile = (ROOT / "Makefile").read_text()
-    assert "scripts/install bench" in makefile  # make run
-    assert "scripts/install test,bench" in makefile  # make test
+    make_run = r"^\$\(VENV\)/\.installed-run: .*\n\tVENV=\$\(VENV\) scripts/install\n"
+    assert re.search(make_run, makefile, flags=re.MULTILINE)  # the package, no benchmark
+    assert "scripts/install bench\n" in makefile  # make bench: the benchmarks' requirements
+    assert "scripts/install test,bench\n" in makefile  # make test runs tests/bench too
     assert re.search(r"^run: .*\n\tscripts/start$", makefile, flags=re.MULTILINE)
     start = (ROOT / "scripts" / "start").read_text()
     assert '"$bin/wolfit" migrate' in start

@@ -1,6 +1,6 @@
-"""The latency experiment's figures as JSON (the record), a terminal table and README tables.
+"""The latency experiment's figures as JSON (the record), a terminal table and Markdown tables.
 
-Tables are made from the JSON dictionary, never from live objects, so `wolfit bench latency
+Tables are made from the JSON dictionary, never from live objects, so `python -m bench latency
 --markdown` turns a committed `docs/bench/latency.json` into exactly the tables a run prints.
 """
 
@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from src.bench.placement import Placement
-from src.bench.report_file import read_report_file, write_report_file
-
-if TYPE_CHECKING:
-    from src.bench.latency import Point
+from bench.latency_points import Point, actions_of
+from bench.placement import Placement
+from bench.report_file import read_report_file, write_report_file
 
 __all__ = [
     "TARGET_RATIO",
     "TARGET_SLEEP_TIME",
-    "actions_of",
     "headline_action",
     "markdown",
     "read_report",
@@ -34,7 +31,7 @@ PROCESSES = ("web", "activity", "worker", "redis", "client")
 
 
 def method(options: argparse.Namespace, placement: Placement) -> list[str]:
-    """How the figures were made, in sentences, for the JSON and the README."""
+    """How the figures were made, in sentences, for the JSON and the docs page."""
     amount = (
         f"{options.duration:g} s" if options.duration is not None else f"{options.requests} actions"
     )
@@ -75,16 +72,6 @@ def method(options: argparse.Namespace, placement: Placement) -> list[str]:
         "exactly one event (found by its X-Request-ID), no other event may appear (none at "
         "all in off mode), and no event may be dead-lettered.",
     ]
-
-
-def actions_of(points: list[dict[str, Any]]) -> list[str]:
-    """The actions measured, most frequent first ("all" excluded)."""
-    counts: dict[str, int] = {}
-    for point in points:
-        for name, summary in point["actions"].items():
-            if name != "all":
-                counts[name] = counts.get(name, 0) + summary["count"]
-    return sorted(counts, key=lambda name: -counts[name])
 
 
 def headline_action(points: list[dict[str, Any]]) -> str:
@@ -241,8 +228,8 @@ def table(report: dict[str, Any]) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """The README's tables: the headline action by mode and SLEEP_TIME, every action at the
-    target SLEEP_TIME, and rate, CPU and delivery per point."""
+    """The Markdown tables of docs/benchmarks.md: the headline action by mode and
+    SLEEP_TIME, every action at the target SLEEP_TIME, and rate, CPU and delivery per point."""
     points = report["points"]
     headline = report["headline_action"]
     modes = list(dict.fromkeys(p["mode"] for p in points))

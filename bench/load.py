@@ -1,4 +1,4 @@
-"""`wolfit bench load`: requests/s of the site under logged-in clients in a closed loop,
+"""`python -m bench load`: requests/s of the site under logged-in clients in a closed loop,
 beside a bare aiohttp handler (the anchor), with builds compared in one run.
 
 One suite for the whole run (Redis, the activity service and one worker of this checkout,
@@ -12,7 +12,7 @@ The anchor serves the front page's bytes from a bare aiohttp handler, measured w
 same wrk setup at each client count. Rounds go over every point in turn (subjects next to
 each other, the webs restarted when the mode changes), and the report takes medians.
 Figures go to `OUT/load.json` and `OUT/load.png`, a table to the terminal; `--markdown`
-prints the README's tables from `OUT/load.json` without running.
+prints the tables of docs/benchmarks.md from `OUT/load.json` without running.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from yarl import URL
 
-from src.bench.delivery_check import wait_for_empty_queue
-from src.bench.load_report import ANCHOR, markdown, share, table, write_plot, write_report
-from src.bench.load_wrk import (
+from bench.delivery_check import wait_for_empty_queue
+from bench.load_report import ANCHOR, markdown, share, table, write_plot, write_report
+from bench.load_wrk import (
     ACTIONS,
     REQUEST_TIMEOUT,
     Session,
@@ -54,18 +54,19 @@ from src.bench.load_wrk import (
     find_wrk,
     run_wrk,
 )
-from src.bench.machine import ROOT, git_commit, run_header
-from src.bench.options import (
+from bench.machine import ROOT, git_commit, run_header
+from bench.options import (
     BenchParser,
     add_report_options,
     chosen_placement,
     integer,
+    require_plotting,
     seconds_list,
 )
-from src.bench.placement import Placement, pinned_self
-from src.bench.report_file import print_readme_tables
-from src.bench.site_user import ActionFailed, SiteUser
-from src.bench.suite import WOLFIT, LocalSuite, ServiceFailed
+from bench.placement import Placement, pinned_self
+from bench.report_file import print_markdown_tables
+from bench.site_user import ActionFailed, SiteUser
+from bench.suite import WOLFIT, LocalSuite, ServiceFailed
 from src.common.embedded_redis import RedisNotFound
 from src.common.redaction import without_password
 from src.common.settings import DEFAULT_WEB_PROCESSES, Settings
@@ -83,7 +84,7 @@ DRAIN_TIMEOUT = 300.0
 THIS = "this"
 SUBJECT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
 SEED_POSTS = ROOT / "src" / "web" / "seed" / "posts.json"
-ANCHOR_PROGRAM = (sys.executable, "-m", "src.bench.load_anchor")
+ANCHOR_PROGRAM = (sys.executable, "-m", "bench.load_anchor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def subject(text: str) -> Subject:
     wolfit = root / ".venv" / "bin" / "wolfit"
     if not os.access(wolfit, os.X_OK):
         raise argparse.ArgumentTypeError(
-            f"{directory} has no .venv/bin/wolfit (in it: VENV=.venv scripts/install bench)"
+            f"{directory} has no .venv/bin/wolfit (in it: VENV=.venv scripts/install)"
         )
     return Subject(name, root, (str(wolfit),))
 
@@ -135,7 +136,7 @@ def postgres_server(text: str) -> str:
 
 def _parser() -> BenchParser:
     parser = BenchParser(
-        prog="wolfit bench load",
+        prog="python -m bench load",
         description="Requests/s of the site under logged-in clients in a closed loop (wrk), "
         "by action, ACTIVITY_MODE, SLEEP_TIME and number of clients, beside a bare aiohttp "
         "handler serving the same page; builds compared in one run with --subject.",
@@ -206,6 +207,7 @@ def parse_options(argv: list[str]) -> tuple[argparse.Namespace, Placement]:
     if len(set(names)) != len(names):
         parser.error(f"argument --subject: a name given twice in {', '.join(names)}")
     options.subjects = subjects
+    require_plotting(parser, options)
     return options, chosen_placement(parser, options)
 
 
@@ -296,7 +298,7 @@ async def subject_databases(
             try:
                 await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                print(f"wolfit bench load: database {name} left behind: {exc}", file=sys.stderr)
+                print(f"python -m bench load: database {name} left behind: {exc}", file=sys.stderr)
 
 
 def request_timeout(sleep_times: Sequence[float]) -> int:
@@ -375,7 +377,7 @@ class LoadRun:
         self.page_bytes = len(page)
         processes = str(self.options.web_processes)
         self.urls[ANCHOR] = await self.suite.start_web(
-            ANCHOR, program=ANCHOR_PROGRAM, args=(str(page_file), processes)
+            ANCHOR, program=ANCHOR_PROGRAM, args=(str(page_file), processes), cwd=ROOT
         )
         self.posts[ANCHOR] = self.posts[self.reference]
         self.sessions[ANCHOR] = self.sessions[self.reference]
@@ -557,16 +559,16 @@ def _intro(options: argparse.Namespace, placement: Placement) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark (or print the README tables with --markdown)."""
+    """Run the benchmark (or print the docs page's tables with --markdown)."""
     args = list(sys.argv[1:] if argv is None else argv)
     options, placement = parse_options(args)
     path = options.out / "load.json"
     if options.markdown:
-        return print_readme_tables(path, "load", markdown, (OSError, ValueError, KeyError))
+        return print_markdown_tables(path, "load", markdown, (OSError, ValueError, KeyError))
     try:
         wrk = find_wrk()
     except WrkMissing as exc:
-        print(f"wolfit bench load: {exc}", file=sys.stderr)
+        print(f"python -m bench load: {exc}", file=sys.stderr)
         return 2
     header = run_header("load", args)
     print(_intro(options, placement), flush=True)
@@ -577,12 +579,12 @@ def main(argv: list[str] | None = None) -> int:
         ):
             outcome = runner.run(run(options, placement, wrk))
     except KeyboardInterrupt:
-        print("wolfit bench load: interrupted; nothing written", file=sys.stderr)
+        print("python -m bench load: interrupted; nothing written", file=sys.stderr)
         return 130
     except (
         ServiceFailed, RedisNotFound, WrkFailed, ActionFailed, TimeoutError, aiohttp.ClientError,
     ) as exc:  # fmt: skip
-        print(f"wolfit bench load: the run failed: {exc}", file=sys.stderr)
+        print(f"python -m bench load: the run failed: {exc}", file=sys.stderr)
         return 1
     report = write_report(
         options.out, header, parameters(options, placement, wrk),

@@ -1,4 +1,4 @@
-"""`wolfit bench dashboard`: every ops route (and dashboard page) at scale, p95 per route.
+"""`python -m bench dashboard`: every ops route (and dashboard page) at scale, p95 per route.
 
 It starts Redis, the activity service and one web process as child processes in a temporary
 directory (no worker: the queue must stay long, as during an incident), fills the queue with
@@ -34,9 +34,9 @@ from typing import Any
 
 import aiohttp
 
-from src.bench.dashboard_fill import Filled, fill_queue
-from src.bench.dashboard_suite import DashboardSuite, add_admin, log_in
-from src.bench.machine import write_record
+from bench.dashboard_fill import Filled, fill_queue
+from bench.dashboard_suite import DashboardSuite, add_admin, log_in
+from bench.machine import write_record
 
 __all__ = ["PAGES", "ROUTES", "Route", "RouteFigures", "main", "measure"]
 
@@ -220,9 +220,9 @@ async def run(args: argparse.Namespace) -> list[RouteFigures]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`wolfit bench dashboard [--jobs N] [--events N] [--requests N] [--url PATH]...`"""
+    """`python -m bench dashboard [--jobs N] [--events N] [--requests N] [--url PATH]...`"""
     parser = argparse.ArgumentParser(
-        prog="wolfit bench dashboard", description=__doc__.split("\n")[0]
+        prog="python -m bench dashboard", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--jobs", type=int, default=100_000, help="jobs queued (100,000)")
     parser.add_argument("--events", type=int, default=1_000_000, help="events stored (1,000,000)")

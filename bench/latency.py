@@ -1,4 +1,4 @@
-"""`wolfit bench latency`: the headline experiment, how long a web action takes in each
+"""`python -m bench latency`: the headline experiment, how long a web action takes in each
 ACTIVITY_MODE while the activity service gets slower.
 
 One suite runs for the whole experiment (Redis, the activity service, one worker, all as
@@ -9,7 +9,8 @@ measured one after the other, so that the figures compared are taken within a mi
 other on a machine whose other load changes. Each point: registered users drive the site
 (`workload`), the queue is let drain, and every action's event is looked up
 (`delivery_check`). Figures go to `OUT/latency.json` and `OUT/latency.png`, a table to the
-terminal; `--markdown` prints the README's tables from `OUT/latency.json` without running.
+terminal; `--markdown` prints the Markdown tables of docs/benchmarks.md from
+`OUT/latency.json` without running.
 """
 
 from __future__ import annotations
@@ -19,69 +20,44 @@ import asyncio
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import uvloop
 from arq.connections import ArqRedis
 
-from src.bench.delivery_check import DeliveryCheck, check_delivery, wait_for_empty_queue
-from src.bench.latency_plot import write_plot
-from src.bench.latency_report import markdown, table, write_report
-from src.bench.machine import run_header
-from src.bench.options import (
+from bench.delivery_check import check_delivery, wait_for_empty_queue
+from bench.latency_plot import write_plot
+from bench.latency_points import Point
+from bench.latency_report import markdown, table, write_report
+from bench.machine import run_header
+from bench.options import (
     BenchParser,
     add_report_options,
     chosen_placement,
     integer,
     number,
+    require_plotting,
     seconds,
     seconds_list,
 )
-from src.bench.placement import Placement, pinned_self
-from src.bench.report_file import print_readme_tables
-from src.bench.site_user import SiteUser
-from src.bench.stats import Summary, summarize
-from src.bench.suite import LocalSuite, ServiceFailed
-from src.bench.workload import Mix, MixInvalid, run_load
+from bench.placement import Placement, pinned_self
+from bench.report_file import print_markdown_tables
+from bench.site_user import SiteUser
+from bench.stats import summarize
+from bench.suite import LocalSuite, ServiceFailed
+from bench.workload import Mix, MixInvalid, run_load
 from src.common.embedded_redis import RedisNotFound
 from src.common.settings import Settings
 from src.jobs import create_pool, queue_stats
 
-__all__ = ["Point", "main", "measure_point", "parse_options"]
+__all__ = ["main", "measure_point", "parse_options"]
 
 MODES = ("off", "sync", "async")
 DEFAULT_SLEEP_TIMES = "0,0.1,0.5,1,2"
 DEFAULT_MIX = "vote=85,post=12,login=3"
 DRAIN_TIMEOUT = 120.0
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """The figures of one mode at one SLEEP_TIME."""
-
-    mode: str
-    sleep_time: float
-    actions: dict[str, Summary]  # "all", then each action
-    warmup_actions: int
-    errors: dict[str, int]
-    cpu_ms_per_action: dict[str, float]  # by process, over warm-up, measurement and drain
-    delivery: DeliveryCheck
-
-    def as_dict(self) -> dict[str, Any]:
-        """The point as JSON."""
-        return {
-            "mode": self.mode,
-            "sleep_time": self.sleep_time,
-            "actions": {name: asdict(summary) for name, summary in self.actions.items()},
-            "warmup_actions": self.warmup_actions,
-            "errors": self.errors,
-            "cpu_ms_per_action": self.cpu_ms_per_action,
-            "delivery": self.delivery.as_dict(),
-        }
 
 
 async def measure_point(
@@ -198,7 +174,7 @@ async def run(options: argparse.Namespace, placement: Placement) -> list[Point]:
 
 def _parser() -> BenchParser:
     parser = BenchParser(
-        prog="wolfit bench latency",
+        prog="python -m bench latency",
         description="Latency of web actions (login, post, vote) in ACTIVITY_MODE off, sync and "
         "async while the activity service sleeps SLEEP_TIME after each event.",
     )
@@ -250,16 +226,17 @@ def parse_options(argv: list[str]) -> tuple[argparse.Namespace, Placement]:
         options.mix = Mix.parse(options.mix)
     except MixInvalid as exc:
         parser.error(f"argument --mix: {exc}")
+    require_plotting(parser, options)
     return options, chosen_placement(parser, options)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the experiment (or print the README tables with --markdown)."""
+    """Run the experiment (or print the docs page's tables with --markdown)."""
     args = list(sys.argv[1:] if argv is None else argv)
     options, placement = parse_options(args)
     path = options.out / "latency.json"
     if options.markdown:
-        return print_readme_tables(path, "latency", markdown, (OSError, ValueError, KeyError))
+        return print_markdown_tables(path, "latency", markdown, (OSError, ValueError, KeyError))
     header = run_header("latency", args)
     print(
         f"latency: modes {', '.join(options.modes)} x SLEEP_TIME "
@@ -274,10 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         ):
             points = runner.run(run(options, placement))
     except KeyboardInterrupt:
-        print("wolfit bench latency: interrupted; nothing written", file=sys.stderr)
+        print("python -m bench latency: interrupted; nothing written", file=sys.stderr)
         return 130
     except (ServiceFailed, RedisNotFound, TimeoutError, aiohttp.ClientError) as exc:
-        print(f"wolfit bench latency: the run failed: {exc}", file=sys.stderr)
+        print(f"python -m bench latency: the run failed: {exc}", file=sys.stderr)
         return 1
     report = write_report(options.out, header, options, placement, points)
     write_plot(report, options.out / "latency.png")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from src.bench.latency_report import actions_of
+from bench.latency_points import actions_of
 
 __all__ = ["write_plot"]
 

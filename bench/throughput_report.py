@@ -1,6 +1,7 @@
-"""The throughput benchmark's figures as JSON (the record), terminal tables and README tables,
-the tables made from the JSON so that `--markdown` reprints a committed run. A figure field
-the JSON lacks (a run that skipped it, or a file from before it was measured) shows as `-`."""
+"""The throughput benchmark's figures as JSON (the record), terminal tables and Markdown tables
+(docs/benchmarks.md), the tables made from the JSON so that `--markdown` reprints a committed
+run. A figure field the JSON lacks (a run that skipped it, or a file from before it was
+measured) shows as `-`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from src.bench.enqueue_cost import EnqueueCost, cost_table
-from src.bench.placement import Placement
-from src.bench.report_file import read_report_file, write_report_file
+from bench.enqueue_cost import EnqueueCost, cost_table
+from bench.placement import Placement
+from bench.report_file import read_report_file, write_report_file
 
 if TYPE_CHECKING:
-    from src.bench.throughput_runs import Figure
+    from bench.throughput_runs import Figure
 
 __all__ = ["markdown", "read_report", "table", "write_report"]
 
@@ -186,7 +187,8 @@ def table(report: dict[str, Any]) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """The README tables of the figures: the workers', then the producer's if measured."""
+    """The Markdown tables of the figures (docs/benchmarks.md): the workers', then the
+    producer's if measured."""
     lines = [
         "| configuration | events/s | of the limit | of no-op | CPU ms per job: worker, "
         "activity, Redis | Redis round trips per job | start p50 / p99 ms | idle Redis "

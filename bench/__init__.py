@@ -1,4 +1,8 @@
-"""Benchmarks of the suite: `wolfit bench NAME [ARGS...]`; `wolfit bench` lists them.
+"""Benchmarks of the suite: `python -m bench NAME [ARGS...]`; `python -m bench` lists them.
+
+They live beside the package, not in it: `pip install .` installs none of this, and what they
+need beyond the package is in `bench/requirements.txt` (`make bench` installs it). Run them
+from the checkout's root (`wolfit bench` does that for you in a checkout).
 
 Each benchmark is a module with `main(argv: list[str]) -> int`, imported only when it runs.
 To add one, add a line to `BENCHMARKS`. Shared parts: `suite.LocalSuite` (the services as
@@ -17,24 +21,24 @@ __all__ = ["BENCHMARKS", "main"]
 # name: (module, one line saying what it measures)
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "latency": (
-        "src.bench.latency",
+        "bench.latency",
         "p50/p95/p99 of web actions by ACTIVITY_MODE and SLEEP_TIME, with a plot",
     ),
     "load": (
-        "src.bench.load",
+        "bench.load",
         "req/s of logged-in clients in a closed loop (wrk), beside a bare aiohttp anchor",
     ),
     "throughput": (
-        "src.bench.throughput",
+        "bench.throughput",
         "events/s of one worker vs WORKER_MAX_JOBS / SLEEP_TIME and its no-op ceiling",
     ),
-    "ingest": ("src.bench.ingest", "events/s and latency of the activity service alone"),
+    "ingest": ("bench.ingest", "events/s and latency of the activity service alone"),
     "dashboard": (
-        "src.bench.dashboard",
+        "bench.dashboard",
         "p95 of every ops route and dashboard page, 100k jobs queued and 1M events stored",
     ),
     "export-memory": (
-        "src.bench.export_memory",
+        "bench.export_memory",
         "the 100k-event activity export as CSV and JSON lines: bytes, seconds, web peak RSS",
     ),
 }
@@ -42,7 +46,11 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
 
 def _usage() -> str:
     width = max(map(len, BENCHMARKS))
-    lines = ["usage: wolfit bench NAME [ARGS...]   (wolfit bench NAME --help)", "", "benchmarks:"]
+    lines = [
+        "usage: python -m bench NAME [ARGS...]   (python -m bench NAME --help)",
+        "",
+        "benchmarks:",
+    ]
     lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in BENCHMARKS.items()]
     return "\n".join(lines)
 
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = args[0], args[1:]
     if name not in BENCHMARKS:
         print(
-            f"wolfit bench: unknown benchmark {name!r}; one of: {', '.join(BENCHMARKS)}",
+            f"python -m bench: unknown benchmark {name!r}; one of: {', '.join(BENCHMARKS)}",
             file=sys.stderr,
         )
         return 2

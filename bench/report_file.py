@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["print_readme_tables", "read_report_file", "write_report_file"]
+__all__ = ["print_markdown_tables", "read_report_file", "write_report_file"]
 
 
 def write_report_file(out: Path, benchmark: str, report: dict[str, Any]) -> None:
@@ -22,24 +22,24 @@ def write_report_file(out: Path, benchmark: str, report: dict[str, Any]) -> None
 
 
 def read_report_file(path: Path, benchmark: str) -> dict[str, Any]:
-    """The record at `path`; ValueError if it is not the JSON of `wolfit bench BENCHMARK`."""
+    """The record at `path`; ValueError if it is not the JSON of `python -m bench BENCHMARK`."""
     report = json.loads(path.read_text())
     if not isinstance(report, dict) or report.get("benchmark") != benchmark:
-        raise ValueError(f"not the JSON of `wolfit bench {benchmark}`")
+        raise ValueError(f"not the JSON of `python -m bench {benchmark}`")
     return report
 
 
-def print_readme_tables(
+def print_markdown_tables(
     path: Path,
     benchmark: str,
     markdown: Callable[[dict[str, Any]], str],
     unreadable: tuple[type[Exception], ...],
 ) -> int:
-    """Print the README tables of the record at `path` and answer the exit status: 0, or 1
+    """Print the Markdown tables of the record at `path` and answer the exit status: 0, or 1
     with one line on stderr when reading it or making the tables raises one of `unreadable`."""
     try:
         print(markdown(read_report_file(path, benchmark)))
     except unreadable as exc:
-        print(f"wolfit bench {benchmark}: cannot read {path}: {exc}", file=sys.stderr)
+        print(f"python -m bench {benchmark}: cannot read {path}: {exc}", file=sys.stderr)
         return 1
     return 0

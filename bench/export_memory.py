@@ -1,4 +1,4 @@
-"""`wolfit bench export-memory`: the activity export of 100,000 events, and the web process's
+"""`python -m bench export-memory`: the activity export of 100,000 events, and the web process's
 memory while it streams them.
 
 It starts Redis, the activity service and one web process as child processes in a
@@ -13,8 +13,8 @@ before). A streamed export grows by a few pages' worth whatever the number of ev
 that held every event would grow with it. Exit status 1 if the growth exceeds
 `--max-growth-mb` or an export is incomplete.
 
-    wolfit bench export-memory                       # 100,000 events, CSV and JSON lines
-    wolfit bench export-memory --events 20000 --json /tmp/export-memory.json
+    python -m bench export-memory                       # 100,000 events, CSV and JSON lines
+    python -m bench export-memory --events 20000 --json /tmp/export-memory.json
 
 Linux only (it reads `/proc`).
 """
@@ -33,9 +33,9 @@ from typing import Any
 
 import aiohttp
 
-from src.bench.dashboard_suite import DashboardSuite, add_admin, log_in
-from src.bench.machine import write_record
-from src.bench.options import BenchParser, integer, seconds
+from bench.dashboard_suite import DashboardSuite, add_admin, log_in
+from bench.machine import write_record
+from bench.options import BenchParser, integer, seconds
 
 __all__ = ["ExportFigures", "main", "measure_export", "rss_bytes"]
 
@@ -185,9 +185,9 @@ def table(figures: list[ExportFigures]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`wolfit bench export-memory [--events N] [--formats csv jsonl] [--json FILE]`"""
+    """`python -m bench export-memory [--events N] [--formats csv jsonl] [--json FILE]`"""
     parser = BenchParser(
-        prog="wolfit bench export-memory", description=(__doc__ or "").split("\n\n")[0]
+        prog="python -m bench export-memory", description=(__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--events", type=integer(1), default=100_000, help="events (100,000)")
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))

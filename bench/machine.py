@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FIGURES_DIR", "git_commit", "machine", "run_header", "write_record"]
+__all__ = ["FIGURES_DIR", "ROOT", "git_commit", "machine", "run_header", "write_record"]
 
-ROOT = Path(__file__).resolve().parents[2]
+# The checkout: bench/ sits beside src/ at its root.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cpu_model() -> str:
@@ -78,7 +79,7 @@ def run_header(benchmark: str, argv: list[str]) -> dict[str, Any]:
     """The head of a benchmark's JSON: name, command, date, commit and machine."""
     return {
         "benchmark": benchmark,
-        "command": " ".join(["wolfit", "bench", benchmark, *argv]),
+        "command": " ".join(["python", "-m", "bench", benchmark, *argv]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
         "machine": machine(),

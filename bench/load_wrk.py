@@ -1,4 +1,4 @@
-"""`wrk` as the load generator of `wolfit bench load`: logged-in clients in a closed loop.
+"""`wrk` as the load generator of `python -m bench load`: logged-in clients in a closed loop.
 
 wrk (Debian's package, C) costs a fraction of the CPU a Python client would on a machine
 whose two cores the site under test needs. It runs one thread per client (`-t N -c N`), so
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from src.bench.placement import Place, placed_command
+from bench.placement import Place, placed_command
 
 __all__ = [
     "ACTIONS",
@@ -46,7 +46,7 @@ MARKER = "wolfit-load-summary "
 REQUEST_TIMEOUT = 30  # seconds by default; a slower answer is a timeout error
 INSTALL_HINT = "apt-get install -y wrk"
 
-WRK_SCRIPT = r"""-- wolfit bench load: one logged-in client per wrk thread (wrk -t N -c N).
+WRK_SCRIPT = r"""-- python -m bench load: one logged-in client per wrk thread (wrk -t N -c N).
 local plan = dofile(os.getenv("WOLFIT_LOAD_PLAN"))
 local threads = {}
 

@@ -9,12 +9,13 @@ declared and checked here, so that they read and fail the same in each.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from src.bench.placement import Placement, PlacementUnavailable, available_cpus, plan
+from bench.placement import Placement, PlacementUnavailable, available_cpus, plan
 
 __all__ = [
     "BenchParser",
@@ -22,6 +23,7 @@ __all__ = [
     "chosen_placement",
     "integer",
     "number",
+    "require_plotting",
     "seconds",
     "seconds_list",
 ]
@@ -91,14 +93,15 @@ def number(minimum: float) -> Callable[[str], float]:
 
 def add_report_options(parser: BenchParser, benchmark: str, files: str | None = None) -> None:
     """Add `--out DIR` (default `docs/bench`), where the run writes `files` (default
-    `BENCHMARK.json`), and `--markdown`, which reprints that record's README tables."""
+    `BENCHMARK.json`), and `--markdown`, which reprints that record's Markdown tables."""
     parser.add_argument(
         "--out", type=Path, default=Path("docs/bench"),
         help=f"directory for {files or f'{benchmark}.json'} (docs/bench)",
     )  # fmt: skip
     parser.add_argument(
         "--markdown", action="store_true",
-        help=f"print the README tables of OUT/{benchmark}.json and exit (no run)",
+        help=f"print the Markdown tables of OUT/{benchmark}.json (for docs/benchmarks.md) "
+        "and exit (no run)",
     )  # fmt: skip
 
 
@@ -111,3 +114,13 @@ def chosen_placement(parser: BenchParser, options: argparse.Namespace) -> Placem
         return plan(options.placement)
     except PlacementUnavailable as exc:
         parser.error(f"argument --placement: {exc}")
+
+
+def require_plotting(parser: BenchParser, options: argparse.Namespace) -> None:
+    """Stop at the start, not after a run of minutes, when its plot cannot be drawn: a run
+    (not `--markdown`) needs matplotlib, which the package does not install."""
+    if not options.markdown and importlib.util.find_spec("matplotlib") is None:
+        parser.error(
+            "matplotlib is not installed and this benchmark draws a plot: "
+            "`make bench` installs it (or pip install -r bench/requirements.txt)"
+        )

@@ -1,9 +1,9 @@
-"""The load benchmark's figures as JSON (the record), a terminal table, README tables and a
+"""The load benchmark's figures as JSON (the record), a terminal table, Markdown tables and a
 plot.
 
 The record keeps every point of every round; the summary rows (medians over the rounds,
 with the range of req/s), the share of the anchor and the ratio to the reference subject
-are made from that JSON, never from live objects, so `wolfit bench load --markdown` turns
+are made from that JSON, never from live objects, so `python -m bench load --markdown` turns
 a committed `docs/bench/load.json` into exactly the tables a run prints.
 """
 
@@ -13,7 +13,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from src.bench.report_file import write_report_file
+from bench.report_file import write_report_file
 
 __all__ = [
     "ANCHOR",
@@ -39,7 +39,7 @@ Key = tuple[str, str | None, float | None, int, str]
 
 
 def method(parameters: dict[str, Any], page_bytes: int) -> list[str]:
-    """How the figures were made, in sentences, for the JSON and the README."""
+    """How the figures were made, in sentences, for the JSON and the docs page."""
     processes = parameters["web_processes"]
     web_processes = (
         f"WEB_PROCESSES={processes}" if processes else "WEB_PROCESSES unset (the build's default)"
@@ -65,7 +65,7 @@ def method(parameters: dict[str, Any], page_bytes: int) -> list[str]:
         "percentiles are wrk's, of every answer. CPU ms per request: CPU each process (with "
         "the processes it forked) used from the warm-up until the queue was empty, over the "
         "requests of warm-up and measurement.",
-        f"Anchor: a bare aiohttp handler on uvloop (src/bench/load_anchor.py, "
+        f"Anchor: a bare aiohttp handler on uvloop (bench/load_anchor.py, "
         f"{processes or 1} process(es) sharing the port) serving the reference subject's "
         f"front page ({page_bytes} bytes, as its first client saw it), measured with the same "
         "wrk setup at each client count; 'of anchor' is req/s over the anchor's.",
@@ -258,7 +258,8 @@ def _table_head(*names: str) -> list[str]:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """The README's tables: the anchor, req/s and latency per point by subject, and CPU."""
+    """The Markdown tables of docs/benchmarks.md: the anchor, req/s and latency per point by
+    subject, and CPU."""
     rows = report["summary"]
     subjects = [s["name"] for s in report["subjects"]]
     reference = subjects[0]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from src.bench.site_user import ActionFailed, Outcome, SiteUser
+from bench.site_user import ActionFailed, Outcome, SiteUser
 
 __all__ = ["ACTIONS", "LoadResult", "Mix", "MixInvalid", "Sample", "run_load"]
 
@@ -31,7 +31,7 @@ ACTIONS = ("login", "post", "comment", "vote")
 CATEGORIES = ("general", "python", "bench")
 BODY = (
     "Measured on **two cores**, with the activity service asleep for a while.\n\n"
-    "- one worker\n- one web process\n\nSee [the README](/) for the method."
+    "- one worker\n- one web process\n\nSee [the front page](/) for more."
 )
 ERROR_PAUSE = 0.1  # after a failed action, so a dead site does not spin the loop
 RECENT_POSTS = 50  # votes and comments go to the newest posts, as on a front page

@@ -30,9 +30,10 @@ import aiohttp
 from arq.connections import ArqRedis
 from arq.jobs import JobResult, deserialize_result
 
-from src.bench.placement import Place, placed_command
-from src.bench.stats import percentile
-from src.bench.suite import cpu_seconds
+from bench.machine import ROOT
+from bench.placement import Place, placed_command
+from bench.stats import percentile
+from bench.suite import cpu_seconds
 from src.common.events import ActivityEvent
 from src.jobs.queue.producer import DELIVERY_FUNCTION, enqueue_once
 from src.jobs.queue.serializer import job_deserializer
@@ -191,12 +192,13 @@ class Run:
         report = self.workdir / f"{name}.json"
         burst = "0" if function == "probe" else "1"
         command = placed_command([
-            sys.executable, "-m", "src.bench.throughput_worker", function, worker,
+            sys.executable, "-m", "bench.throughput_worker", function, worker,
             str(poll_delay), str(read_limit or 0), burst, str(report),
         ], self.place)  # fmt: skip
         with (self.workdir / f"{name}.log").open("ab") as log:
+            # cwd: `bench` is importable from the checkout's root, not installed.
             child = await asyncio.create_subprocess_exec(
-                *command, env=self.env, stdout=log, stderr=log
+                *command, env=self.env, stdout=log, stderr=log, cwd=ROOT
             )
         return child, report
 

@@ -1,6 +1,6 @@
 """The worker process of the throughput benchmark: one worker of the kind measured.
 
-    python -m src.bench.throughput_worker FUNCTION KIND POLL_DELAY READ_LIMIT BURST REPORT
+    python -m bench.throughput_worker FUNCTION KIND POLL_DELAY READ_LIMIT BURST REPORT
 
 `FUNCTION` is `post_activity` (the real worker, `worker_settings` from the environment),
 `noop` (a job that does nothing: the kind's ceiling) or `probe` (the real worker plus the
@@ -22,7 +22,7 @@ from typing import Any
 import uvloop
 from arq.worker import Worker, func
 
-from src.bench.enqueue_cost import CountingConnection
+from bench.enqueue_cost import CountingConnection
 from src.common.settings import load_settings
 from src.jobs.queue.connections import producer_pool
 from src.jobs.worker.arq_logging import JOB_LINES

@@ -1,6 +1,6 @@
-"""The anchor of `wolfit bench load`: a bare aiohttp handler on uvloop serving a page.
+"""The anchor of `python -m bench load`: a bare aiohttp handler on uvloop serving a page.
 
-`python -m src.bench.load_anchor PAGE [PROCESSES]` serves the bytes of the file PAGE (the
+`python -m bench.load_anchor PAGE [PROCESSES]` serves the bytes of the file PAGE (the
 site's front page, fetched once logged in) at `/` and `/p/{id}` on `HOST:WEB_PORT`, with
 `/healthz` for the suite to wait on. With PROCESSES > 1 it forks that many processes
 sharing the port (SO_REUSEPORT), as many as the web runs, so that "share of the anchor"
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     """Serve the page until SIGTERM or SIGINT (the forked processes stop with the first)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not 1 <= len(args) <= 2:
-        print("usage: python -m src.bench.load_anchor PAGE [PROCESSES]", file=sys.stderr)
+        print("usage: python -m bench.load_anchor PAGE [PROCESSES]", file=sys.stderr)
         return 2
     page = Path(args[0]).read_bytes()
     processes = int(args[1]) if len(args) == 2 else 1

@@ -1,4 +1,4 @@
-"""The suite the admin pages are measured on (`wolfit bench dashboard` and `export-memory`):
+"""The suite the admin pages are measured on (`python -m bench dashboard` and `export-memory`):
 Redis, the activity service and web, but no worker, so that a queue filled before measuring
 stays as long as it was (as during an incident); events are stored straight into the
 activity store, and one admin logs in with a throwaway password.
@@ -14,8 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from src.bench.dashboard_fill import fill_events
-from src.bench.suite import LocalSuite, ServiceFailed
+from bench.dashboard_fill import fill_events
+from bench.suite import LocalSuite, ServiceFailed
 
 __all__ = ["DashboardSuite", "add_admin", "log_in"]
 

@@ -23,7 +23,7 @@ from typing import IO, Any, Self
 
 import aiohttp
 
-from src.bench.placement import Place, Placement, place_running, placed_command
+from bench.placement import Place, Placement, place_running, placed_command
 from src.common.embedded_redis import EmbeddedRedis, free_port
 from src.common.settings import Settings, env_name
 
