@@ -83,7 +83,7 @@ def test_the_install_is_the_one_script_make_uses() -> None:
     make_run = r"^\$\(VENV\)/\.installed-run: .*\n\tVENV=\$\(VENV\) scripts/install\n"
     assert re.search(make_run, makefile, flags=re.MULTILINE)  # the package, no benchmark
     assert "scripts/install bench\n" in makefile  # make bench: the benchmarks' requirements
-    assert "scripts/install test,bench\n" in makefile  # make test runs tests/bench too
+    assert "scripts/install test,bench,docs\n" in makefile  # make test: tests/bench, the docs
     assert re.search(r"^run: .*\n\tscripts/start$", makefile, flags=re.MULTILINE)
     start = (ROOT / "scripts" / "start").read_text()
     assert '"$bin/wolfit" migrate' in start
